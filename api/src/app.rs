@@ -1,0 +1,162 @@
+//! The application: shared state, start-up and serving.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::{OrgDirectory, Tokens};
+use crate::config::{Config, Environment};
+use crate::domain::access::{READ_SCOPES, Scope};
+use crate::graphql::{self, AppSchema, context::Provinces};
+use crate::store::{Store, connect, organizations};
+
+/// State shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration the service started with.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Store,
+    /// The GraphQL schema (with the store and reference data attached).
+    pub schema: AppSchema,
+    /// Token verification and minting.
+    pub tokens: Arc<Tokens>,
+    /// Organisation codes to ids, cached.
+    pub orgs: Arc<OrgDirectory>,
+    /// The playground page, rendered once.
+    pub playground: Arc<String>,
+}
+
+/// A start-up failure.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, optionally loads demo data, and builds the state.
+    pub async fn build(config: Config) -> Result<AppState, StartError> {
+        let db = connect::connect(&config.database)
+            .await
+            .map_err(|e| StartError(format!("cannot open the database: {e}")))?;
+        connect::migrate(&db).await.map_err(|e| StartError(format!("migrations failed: {e}")))?;
+        let store = Store::new(db);
+        if config.demo_data {
+            match crate::demo::seed(&store.db).await {
+                Ok(true) => tracing::info!("loaded the demo data"),
+                Ok(false) => {}
+                Err(e) => return Err(StartError(format!("loading the demo data failed: {e}"))),
+            }
+        }
+        let provinces = organizations::provinces(&store).await.map_err(|e| StartError(format!("{e:?}")))?;
+        let provinces = Arc::new(Provinces { by_code: provinces.into_iter().map(|p| (p.code.clone(), p)).collect() });
+        let tokens =
+            Arc::new(Tokens::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience, config.jwt_leeway));
+        let playground = playground_page(&config, &tokens);
+        Ok(AppState {
+            schema: graphql::build(store.clone(), provinces),
+            orgs: Arc::new(OrgDirectory::new(store.clone())),
+            config: Arc::new(config),
+            store,
+            tokens,
+            playground: Arc::new(playground),
+        })
+    }
+}
+
+/// The GraphiQL page; in development its requests carry a read-only demo token.
+fn playground_page(config: &Config, tokens: &Tokens) -> String {
+    let source = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Partner records API");
+    if config.environment == Environment::Development {
+        let ttl = std::time::Duration::from_secs(30 * 24 * 3600);
+        if let Ok(token) = tokens.mint("FOUNDATION", &READ_SCOPES, ttl, "playground-demo") {
+            let header = format!("Bearer {token}");
+            return source.header("Authorization", &header).finish();
+        }
+    }
+    source.finish()
+}
+
+/// A bound, ready-to-serve application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the state and binds `config.bind_addr` (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let bind = config.bind_addr;
+        let state = AppState::build(config).await?;
+        let listener =
+            TcpListener::bind(bind).await.map_err(|e| StartError(format!("cannot listen on {bind}: {e}")))?;
+        Ok(Application { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The shared state (tests mint tokens with it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, letting in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let router = crate::http::router::router(self.state);
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves (tests).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = crate::http::router::router(self.state);
+        axum::serve(self.listener, router).with_graceful_shutdown(stop).await
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Prints a ready-to-paste demo token for each partner (development only).
+pub fn demo_tokens(state: &AppState) -> Vec<(String, String)> {
+    let ttl = std::time::Duration::from_secs(24 * 3600);
+    ["FOUNDATION", "CDD", "GSB", "VILLAGE_FUND"]
+        .into_iter()
+        .filter_map(|org| {
+            let scopes: Vec<Scope> =
+                Scope::ALL.into_iter().filter(|s| org == "CDD" || *s != Scope::CommunitiesClassify).collect();
+            state
+                .tokens
+                .mint(org, &scopes, ttl, &format!("demo-{}", org.to_lowercase()))
+                .ok()
+                .map(|t| (org.to_owned(), t))
+        })
+        .collect()
+}

@@ -1,0 +1,142 @@
+//! The `api` command line: serve (default), migrate, seed-demo, token, export-schema.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{AppState, Application, demo_tokens};
+use crate::auth::{Tokens, parse_scopes};
+use crate::config::{Config, Environment};
+use crate::store::connect;
+
+/// The partner records GraphQL service.
+#[derive(Parser, Debug)]
+#[command(name = "api", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply the database migrations.
+    Migrate,
+    /// Load the demo data (once; later runs change nothing).
+    SeedDemo,
+    /// Mint a token with the configured secret and print it.
+    Token {
+        /// The organisation code, e.g. CDD.
+        #[arg(long)]
+        org: String,
+        /// Space-separated scopes, e.g. "communities:read mous:read".
+        #[arg(long)]
+        scopes: String,
+        /// How long it is valid: 90s, 15m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        /// The subject (`sub`); defaults to cli-<org>.
+        #[arg(long)]
+        sub: Option<String>,
+    },
+    /// Print the GraphQL schema (SDL), as checked in as schema.graphql.
+    ExportSchema,
+}
+
+/// Parses `90s`, `15m`, `1h`, `7d`.
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("bad ttl {text}: use e.g. 90s, 15m, 1h, 7d"))?;
+    let seconds = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("bad ttl unit in {text}: use s, m, h or d")),
+    };
+    if seconds == 0 || seconds > 366 * 86_400 {
+        return Err("ttl must be between 1s and 366d".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "pretty") {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    }
+}
+
+/// Runs the command line.
+pub async fn run() {
+    let cli = Cli::parse();
+    if let Some(Command::ExportSchema) = cli.command {
+        print!("{}", crate::graphql::sdl());
+        return;
+    }
+    let config = Config::from_env().unwrap_or_else(|e| fail(e));
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            init_logging();
+            let app = Application::build(config).await.unwrap_or_else(|e| fail(e));
+            let addr = app.local_addr();
+            if app.state().config.environment == Environment::Development {
+                print_demo_tokens(app.state(), addr);
+            }
+            tracing::info!(%addr, "serving GraphQL at /graphql");
+            if let Err(e) = app.run_until_stopped().await {
+                fail(e);
+            }
+        }
+        Command::Migrate => {
+            let db = connect::connect(&config.database).await.unwrap_or_else(|e| fail(e));
+            connect::migrate(&db).await.unwrap_or_else(|e| fail(e));
+            println!("migrations applied");
+        }
+        Command::SeedDemo => {
+            if config.environment == Environment::Production {
+                fail("production loads no demo data");
+            }
+            let db = connect::connect(&config.database).await.unwrap_or_else(|e| fail(e));
+            connect::migrate(&db).await.unwrap_or_else(|e| fail(e));
+            match crate::demo::seed(&db).await {
+                Ok(true) => println!("demo data loaded"),
+                Ok(false) => println!("demo data already present; nothing changed"),
+                Err(e) => fail(e),
+            }
+        }
+        Command::Token { org, scopes, ttl, sub } => {
+            let ttl = parse_ttl(&ttl).unwrap_or_else(|e| fail(e));
+            let parsed = parse_scopes(scopes.trim()).unwrap_or_else(|e| fail(e.message()));
+            let tokens = Tokens::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience, config.jwt_leeway);
+            let org = org.trim().to_uppercase();
+            let sub = sub.unwrap_or_else(|| format!("cli-{}", org.to_lowercase()));
+            let scopes: Vec<_> = parsed.into_iter().collect();
+            match tokens.mint(&org, &scopes, ttl, &sub) {
+                Ok(token) => println!("{token}"),
+                Err(e) => fail(e.message()),
+            }
+        }
+        Command::ExportSchema => {}
+    }
+}
+
+fn print_demo_tokens(state: &AppState, addr: std::net::SocketAddr) {
+    println!("\nPartner records API (development) at http://{addr}/graphql");
+    println!("Demo tokens (24 h, every scope; only CDD may classify). Paste one as:");
+    println!("  Authorization: Bearer <token>\n");
+    for (org, token) in demo_tokens(state) {
+        println!("{org}:\n{token}\n");
+    }
+}

@@ -1,0 +1,808 @@
+//! Demo data from the seed document (`shared/seed/README.md`; the "Demo data"
+//! section of `shared/design/DOMAIN.md`): the 2 March 2020 meeting between the
+//! Sammachiv Foundation and the Community Development Department (CDD).
+//!
+//! [`seed`] loads, in one transaction: the tourism MOU (NEGOTIATING) and the
+//! community energy MOU (DRAFT) with their parties and the commitments the
+//! meeting produced; the core community finance curriculum and the
+//! alternative savings-school curriculum; the four programmes (tier C tourism
+//! enterprises, community finance, Khok Nong Na model villages, community
+//! energy); 36 clearly fictional demo communities (codes `DEMO-001` to
+//! `DEMO-036`) across real provinces and all four tourism tiers, some with
+//! Model Community Enterprise awards; and a few enrolments with a valid
+//! status history. Every created record gets a `CREATED` change event, as a
+//! mutation would write.
+//!
+//! The four partner organisations are not created here: a migration inserts
+//! them, and they are looked up by code.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use entity::*;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// The `subject` of every change event the seed writes.
+const SUBJECT: &str = "demo-seed";
+
+/// The code of the tourism MOU; its presence means the demo data is loaded.
+const TOURISM_MOU: &str = "MOU-TOURISM-2020";
+
+/// Appended to every demo community's description so nobody mistakes it for
+/// a real one ("fictional data for demonstration").
+const FICTIONAL: &str = " (ข้อมูลสมมติเพื่อการสาธิต)";
+
+/// Loads the demo data unless it is already there.
+///
+/// Returns `Ok(false)` and changes nothing when an MOU with code
+/// `MOU-TOURISM-2020` already exists, `Ok(true)` after inserting everything.
+/// All of it commits in one transaction or not at all. On SQLite the
+/// transaction is `BEGIN IMMEDIATE`, so the existence check and the inserts
+/// hold the write lock together; on PostgreSQL a concurrent second seed fails
+/// on the unique MOU code instead of loading the data twice.
+///
+/// # Errors
+///
+/// Any database error; [`DbErr::RecordNotFound`] if one of the partner
+/// organisations (`FOUNDATION`, `CDD`, `GSB`, `VILLAGE_FUND`) is missing.
+pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let txn = db.begin_with_options(options).await?;
+    let existing = mou::Entity::find().filter(mou::Column::Code.eq(TOURISM_MOU)).one(&txn).await?;
+    if existing.is_some() {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let seeder = Seeder { txn: &txn, now: Utc::now().trunc_subsecs(6), orgs: Orgs::load(&txn).await? };
+    seeder.run().await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+// ------------------------------------------------------------------ the data
+
+/// The partner organisations the demo data refers to.
+#[derive(Copy, Clone, Debug)]
+enum Org {
+    /// The Sammachiv Foundation.
+    Foundation,
+    /// The Community Development Department.
+    Cdd,
+    /// The Government Savings Bank.
+    Gsb,
+    /// The Village and Urban Community Fund.
+    VillageFund,
+}
+
+impl Org {
+    /// Every organisation, in the order of [`Orgs::ids`].
+    const ALL: [Org; 4] = [Org::Foundation, Org::Cdd, Org::Gsb, Org::VillageFund];
+
+    /// The organisation's code in `organizations`.
+    fn code(self) -> &'static str {
+        match self {
+            Org::Foundation => "FOUNDATION",
+            Org::Cdd => "CDD",
+            Org::Gsb => "GSB",
+            Org::VillageFund => "VILLAGE_FUND",
+        }
+    }
+}
+
+/// A date known to be valid, checked when the constant is compiled.
+const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(date) => date,
+        None => panic!("invalid date in the demo data"),
+    }
+}
+
+/// One demo community: code, Thai name, English name, province (ISO code),
+/// district, subdistrict, village number, households, CDD's tourism tier
+/// (`None`: not yet classified) and a short Thai description.
+type CommunityRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    i32,
+    Option<&'static str>,
+    &'static str,
+);
+
+/// The 36 fictional demo communities. Districts and subdistricts are real
+/// places in their provinces; the villages and everything about them are
+/// made up. Five tier C communities are in Chiang Rai (TH-57), and two of
+/// those (DEMO-004, DEMO-005) have no enrolment.
+#[rustfmt::skip]
+const COMMUNITIES: [CommunityRow; 36] = [
+    ("DEMO-001", "ชุมชนบ้านดอยดาวเรือง", "Ban Doi Dao Rueang", "TH-57", "แม่สาย", "เวียงพางคำ", 7, 184, Some("C"), "หมู่บ้านบนดอย ปลูกชาและรักษาวิถีชีวิตดั้งเดิม เหมาะแก่การศึกษาดูงาน"),
+    ("DEMO-002", "ชุมชนบ้านห้วยน้ำใส", "Ban Huai Nam Sai", "TH-57", "เชียงแสน", "เวียง", 4, 236, Some("C"), "แหล่งเรียนรู้การทอผ้าและเกษตรริมแม่น้ำโขง"),
+    ("DEMO-003", "ชุมชนบ้านป่าเมี่ยงงาม", "Ban Pa Miang Ngam", "TH-57", "แม่จัน", "ป่าซาง", 9, 97, Some("C"), "เรียนรู้การทำเมี่ยงและการจัดการป่าชุมชน"),
+    ("DEMO-004", "ชุมชนบ้านโป่งทองคำ", "Ban Pong Thong Kham", "TH-57", "เวียงป่าเป้า", "แม่เจดีย์", 5, 148, Some("C"), "ชุมชนน้ำพุร้อน เรียนรู้การแปรรูปผลผลิตเกษตร"),
+    ("DEMO-005", "ชุมชนบ้านผาหมอกงาม", "Ban Pha Mok Ngam", "TH-57", "แม่ฟ้าหลวง", "เทอดไทย", 12, 210, Some("C"), "เรียนรู้วัฒนธรรมชาติพันธุ์และการปลูกกาแฟบนที่สูง"),
+    ("DEMO-006", "ชุมชนบ้านริมโขงสุข", "Ban Rim Khong Suk", "TH-57", "เชียงของ", "ริมโขง", 2, 320, Some("B"), "มีศักยภาพท่องเที่ยวริมโขง แต่ยังต้องปรับปรุงที่พักและท่าเรือ"),
+    ("DEMO-007", "ชุมชนบ้านแม่ลายทอง", "Ban Mae Lai Thong", "TH-50", "แม่ริม", "โป่งแยง", 6, 175, Some("A"), "ท่องเที่ยวเชิงเกษตรบนดอย พร้อมต่อยอดสู่การส่งเสริมการตลาด"),
+    ("DEMO-008", "ชุมชนบ้านหัตถศิลป์ออนงาม", "Ban Hattasin On Ngam", "TH-50", "สันกำแพง", "ออนใต้", 3, 268, Some("D"), "ผลิตภัณฑ์ผ้าทอมือและเครื่องจักสาน"),
+    ("DEMO-009", "ชุมชนบ้านผาน้ำตกเงิน", "Ban Pha Namtok Ngoen", "TH-50", "จอมทอง", "บ้านหลวง", 14, 88, Some("C"), "เรียนรู้การอนุรักษ์ต้นน้ำและเกษตรที่สูง"),
+    ("DEMO-010", "ชุมชนบ้านทุ่งดอกคำ", "Ban Thung Dok Kham", "TH-50", "สันกำแพง", "ออนใต้", 8, 143, None, "กลุ่มเกษตรอินทรีย์ รอการประเมินระดับ"),
+    ("DEMO-011", "ชุมชนบ้านศิลาเพชรงาม", "Ban Sila Phet Ngam", "TH-55", "ปัว", "ศิลาแลง", 5, 196, Some("C"), "ศึกษาดูงานการทอผ้าลายน้ำไหลและนาขั้นบันได"),
+    ("DEMO-012", "ชุมชนบ้านน้ำรินทอง", "Ban Nam Rin Thong", "TH-55", "ท่าวังผา", "ป่าคา", 10, 124, Some("D"), "ผลิตภัณฑ์ข้าวเกรียบและผ้าพื้นเมือง"),
+    ("DEMO-013", "ชุมชนบ้านหมอกปายงาม", "Ban Mok Pai Ngam", "TH-58", "ปาย", "เวียงใต้", 4, 158, Some("A"), "แหล่งท่องเที่ยวธรรมชาติ มีโฮมสเตย์พร้อมรับนักท่องเที่ยว"),
+    ("DEMO-014", "ชุมชนบ้านดงน้ำพุ", "Ban Dong Nam Phu", "TH-52", "เมืองปาน", "แจ้ซ้อน", 7, 142, Some("B"), "มีบ่อน้ำพุร้อน แต่ยังต้องพัฒนาเส้นทางและห้องน้ำ"),
+    ("DEMO-015", "ชุมชนบ้านหาดทองเสี้ยว", "Ban Hat Thong Siao", "TH-64", "ศรีสัชนาลัย", "หาดเสี้ยว", 2, 410, Some("D"), "ผ้าซิ่นตีนจกและเครื่องประดับเงิน"),
+    ("DEMO-016", "ชุมชนบ้านหมูสีสุขใจ", "Ban Mu Si Suk Jai", "TH-30", "ปากช่อง", "หมูสี", 11, 530, Some("A"), "ท่องเที่ยวเชิงเกษตรใกล้อุทยานแห่งชาติ มีที่พักพร้อม"),
+    ("DEMO-017", "ชุมชนบ้านเสมาทอง", "Ban Sema Thong", "TH-30", "พิมาย", "ในเมือง", 6, 287, Some("B"), "ใกล้แหล่งโบราณสถาน ต้องพัฒนาป้ายบอกทางและลานจอดรถ"),
+    ("DEMO-018", "ชุมชนบ้านโนนหอมดี", "Ban Non Hom Di", "TH-30", "พิมาย", "ในเมือง", 9, 176, None, "กลุ่มแปรรูปข้าวหอมมะลิ รอการประเมินระดับ"),
+    ("DEMO-019", "ชุมชนบ้านโคกไดโน", "Ban Khok Dino", "TH-40", "ภูเวียง", "ในเมือง", 3, 215, Some("B"), "ใกล้แหล่งขุดค้นไดโนเสาร์ ต้องปรับปรุงเส้นทางเข้าถึง"),
+    ("DEMO-020", "ชุมชนบ้านหนองไหมทอง", "Ban Nong Mai Thong", "TH-40", "ชุมแพ", "ชุมแพ", 8, 342, Some("D"), "ผ้าไหมมัดหมี่และผลิตภัณฑ์ชุมชน"),
+    ("DEMO-021", "ชุมชนบ้านท่าสองสี", "Ban Tha Song Si", "TH-34", "โขงเจียม", "โขงเจียม", 1, 265, Some("A"), "จุดชมแม่น้ำสองสี มีโฮมสเตย์และเรือนำเที่ยว"),
+    ("DEMO-022", "ชุมชนบ้านลานหินงาม", "Ban Lan Hin Ngam", "TH-34", "สิรินธร", "ช่องเม็ก", 5, 132, Some("C"), "เรียนรู้ธรณีวิทยาลานหินและวิถีประมงพื้นบ้าน"),
+    ("DEMO-023", "ชุมชนบ้านนาคาริมโขง", "Ban Naka Rim Khong", "TH-48", "ท่าอุเทน", "ท่าอุเทน", 6, 188, Some("C"), "ศึกษาวิถีชุมชนริมโขงและการแปรรูปปลา"),
+    ("DEMO-024", "ชุมชนบ้านธาตุทองคำ", "Ban That Thong Kham", "TH-48", "ธาตุพนม", "ธาตุพนม", 10, 455, Some("D"), "ผลิตภัณฑ์ผ้าย้อมครามและของที่ระลึก"),
+    ("DEMO-025", "ชุมชนบ้านไทรทองผา", "Ban Sai Thong Pha", "TH-71", "ทองผาภูมิ", "ท่าขนุน", 4, 203, Some("C"), "เรียนรู้การจัดการท่องเที่ยวโดยชุมชนในผืนป่าตะวันตก"),
+    ("DEMO-026", "ชุมชนบ้านหนองลูริมน้ำ", "Ban Nong Lu Rim Nam", "TH-71", "สังขละบุรี", "หนองลู", 3, 376, Some("A"), "ท่องเที่ยววัฒนธรรมริมทะเลสาบ พร้อมรับนักท่องเที่ยว"),
+    ("DEMO-027", "ชุมชนบ้านแก่งผาหอม", "Ban Kaeng Pha Hom", "TH-76", "แก่งกระจาน", "แก่งกระจาน", 7, 115, Some("C"), "เรียนรู้การเลี้ยงผึ้งและการอนุรักษ์ป่า"),
+    ("DEMO-028", "ชุมชนบ้านป่าชายเลนสุข", "Ban Pa Chai Len Suk", "TH-76", "บ้านแหลม", "บางตะบูน", 2, 298, Some("B"), "ท่องเที่ยวป่าชายเลน ต้องพัฒนาสะพานไม้และท่าเรือ"),
+    ("DEMO-029", "ชุมชนบ้านอ่าวสายรุ้ง", "Ban Ao Sai Rung", "TH-81", "เกาะลันตา", "ศาลาด่าน", 5, 420, Some("A"), "ท่องเที่ยวทางทะเลโดยชุมชน มีเรือและที่พักพร้อม"),
+    ("DEMO-030", "ชุมชนบ้านแหลมสักงาม", "Ban Laem Sak Ngam", "TH-81", "อ่าวลึก", "แหลมสัก", 1, 590, Some("D"), "ผลิตภัณฑ์อาหารทะเลแปรรูป"),
+    ("DEMO-031", "ชุมชนบ้านตาลโตนดงาม", "Ban Tan Tanot Ngam", "TH-90", "สทิงพระ", "จะทิ้งพระ", 4, 233, Some("C"), "เรียนรู้วิถีตาลโตนดและการทำน้ำตาลโตนด"),
+    ("DEMO-032", "ชุมชนบ้านควนรัตนา", "Ban Khuan Rattana", "TH-90", "รัตภูมิ", "กำแพงเพชร", 9, 167, None, "กลุ่มออมทรัพย์และสวนยางพารา รอการประเมินระดับ"),
+    ("DEMO-033", "ชุมชนบ้านสวนมังคุดทอง", "Ban Suan Mangkhut Thong", "TH-22", "ท่าใหม่", "ท่าใหม่", 6, 254, Some("B"), "ท่องเที่ยวสวนผลไม้ ต้องพัฒนาที่พักและป้ายบอกทาง"),
+    ("DEMO-034", "ชุมชนบ้านปากน้ำสุขสันต์", "Ban Pak Nam Suk San", "TH-22", "แหลมสิงห์", "ปากน้ำแหลมสิงห์", 3, 312, Some("D"), "ผลิตภัณฑ์กุ้งแห้งและปลาหมึกแปรรูป"),
+    ("DEMO-035", "ชุมชนบ้านนาข้าวหอม", "Ban Na Khao Hom", "TH-35", "เมืองยโสธร", "ทุ่งแต้", 5, 221, None, "กลุ่มข้าวอินทรีย์และหมอนขิด รอการประเมินระดับ"),
+    ("DEMO-036", "ชุมชนบ้านกระจูดงาม", "Ban Krachut Ngam", "TH-93", "ควนขนุน", "ทะเลน้อย", 8, 279, Some("D"), "ผลิตภัณฑ์จักสานกระจูด"),
+];
+
+/// Contact persons of some demo communities: community code, name, phone,
+/// email. All fictional.
+#[rustfmt::skip]
+const CONTACTS: [(&str, &str, &str, Option<&str>); 8] = [
+    ("DEMO-001", "สมชาย ใจดี", "080-000-0001", Some("doi-dao-rueang@example.org")),
+    ("DEMO-002", "มาลี ศรีสุข", "080-000-0002", Some("huai-nam-sai@example.org")),
+    ("DEMO-007", "ประเสริฐ มั่นคง", "080-000-0007", None),
+    ("DEMO-011", "บุญมี รักถิ่น", "080-000-0011", Some("sila-phet-ngam@example.org")),
+    ("DEMO-016", "วันดี สุขสวัสดิ์", "080-000-0016", Some("mu-si-suk-jai@example.org")),
+    ("DEMO-020", "สมศรี ทองดี", "080-000-0020", None),
+    ("DEMO-027", "สุดา แก้วใส", "080-000-0027", Some("kaeng-pha-hom@example.org")),
+    ("DEMO-031", "อารี ชื่นใจ", "080-000-0031", Some("tan-tanot-ngam@example.org")),
+];
+
+/// Model Community Enterprise awards: community code, year (C.E.) and
+/// category. The FINANCE_AND_WELFARE winners become the model communities of
+/// the core finance curriculum.
+#[rustfmt::skip]
+const AWARDS: [(&str, i32, &str); 10] = [
+    ("DEMO-002", 2019, "FINANCE_AND_WELFARE"),
+    ("DEMO-011", 2018, "FINANCE_AND_WELFARE"),
+    ("DEMO-018", 2019, "FINANCE_AND_WELFARE"),
+    ("DEMO-020", 2018, "FINANCE_AND_WELFARE"),
+    ("DEMO-032", 2019, "FINANCE_AND_WELFARE"),
+    ("DEMO-035", 2018, "FINANCE_AND_WELFARE"),
+    ("DEMO-015", 2018, "COMMUNITY_PRODUCTS"),
+    ("DEMO-016", 2019, "COMMUNITY_TOURISM"),
+    ("DEMO-027", 2019, "AGRICULTURE_AND_FOOD"),
+    ("DEMO-036", 2019, "COMMUNITY_PRODUCTS"),
+];
+
+/// The Thai name of an award category, for the award's title.
+fn award_label(category: &str) -> &'static str {
+    match category {
+        "FINANCE_AND_WELFARE" => "ด้านการเงินและสวัสดิการชุมชน",
+        "COMMUNITY_TOURISM" => "ด้านการท่องเที่ยวชุมชน",
+        "COMMUNITY_PRODUCTS" => "ด้านผลิตภัณฑ์ชุมชน",
+        "AGRICULTURE_AND_FOOD" => "ด้านเกษตรและอาหาร",
+        _ => "ด้านสิ่งแวดล้อมและพลังงาน",
+    }
+}
+
+/// An MOU of the demo data, with its parties in order.
+struct MouSeed {
+    /// Business code.
+    code: &'static str,
+    /// Thai title.
+    title_th: &'static str,
+    /// English title.
+    title_en: &'static str,
+    /// What the MOU is for, in English.
+    purpose: &'static str,
+    /// `MouStatus` name.
+    status: &'static str,
+    /// Planned start.
+    starts_on: Option<NaiveDate>,
+    /// Planned end.
+    ends_on: Option<NaiveDate>,
+    /// The creator; also the first party.
+    created_by: Org,
+    /// Parties with their `PartyRole` name, in position order. None signed.
+    parties: &'static [(Org, &'static str)],
+}
+
+/// The two MOUs the meeting discussed.
+const MOUS: [MouSeed; 2] = [
+    MouSeed {
+        code: TOURISM_MOU,
+        title_th: "สานพลังขับเคลื่อน พัฒนาวิสาหกิจท่องเที่ยวชุมชน",
+        title_en: "Joining forces to drive community tourism enterprise development",
+        purpose: "CDD proposes tourism communities from its network, classified into tiers A to D; \
+                  the foundation develops the entrepreneurship skills of tier C communities \
+                  (potential for learning), selecting areas and agreeing with CDD how to develop them together.",
+        status: "NEGOTIATING",
+        starts_on: Some(ymd(2020, 6, 1)),
+        ends_on: Some(ymd(2023, 5, 31)),
+        created_by: Org::Foundation,
+        parties: &[(Org::Foundation, "LEAD"), (Org::Cdd, "PARTNER")],
+    },
+    MouSeed {
+        code: "MOU-ENERGY",
+        title_th: "ความร่วมมือขับเคลื่อนโครงการพลังงานชุมชน",
+        title_en: "Cooperation on the community energy project",
+        purpose: "Following on from the Khok Nong Na model villages, help communities become \
+                  secure in energy as well as in food.",
+        status: "DRAFT",
+        starts_on: None,
+        ends_on: None,
+        created_by: Org::Foundation,
+        parties: &[(Org::Foundation, "LEAD"), (Org::Cdd, "PARTNER")],
+    },
+];
+
+/// The commitments the meeting produced: MOU code, owner, description, due date.
+#[rustfmt::skip]
+const COMMITMENTS: [(&str, Org, &str, NaiveDate); 3] = [
+    (TOURISM_MOU, Org::Foundation, "Obtain the tier C community data from CDD, select areas and agree with CDD how to develop them together.", ymd(2020, 3, 31)),
+    (TOURISM_MOU, Org::Foundation, "Request the savings-school data from CDD and draft the alternative curriculum, to propose for joint delivery.", ymd(2020, 4, 30)),
+    ("MOU-ENERGY", Org::Cdd, "Sign the community energy MOU between CDD and the foundation.", ymd(2020, 9, 30)),
+];
+
+/// A curriculum of the demo data, with its modules.
+struct CurriculumSeed {
+    /// Business code.
+    code: &'static str,
+    /// Thai title.
+    title_th: &'static str,
+    /// English title.
+    title_en: &'static str,
+    /// `CurriculumKind` name.
+    kind: &'static str,
+    /// `CurriculumStatus` name.
+    status: &'static str,
+    /// `FocusArea` names, space-separated in declaration order (as the API
+    /// stores them).
+    focus_areas: &'static str,
+    /// The owner.
+    owner: Org,
+    /// Contributing organisations besides the owner.
+    contributors: &'static [Org],
+    /// Modules in order (positions 1, 2, ...): title, hours, objectives.
+    modules: &'static [(&'static str, f64, &'static str)],
+    /// Communities holding an award of this category become model communities.
+    models_from_award: Option<&'static str>,
+}
+
+/// The core finance curriculum and CDD's proposed alternative.
+const CURRICULA: [CurriculumSeed; 2] = [
+    CurriculumSeed {
+        code: "CUR-FINANCE-CORE",
+        title_th: "หลักสูตรการเงินชุมชน",
+        title_en: "Community finance curriculum",
+        kind: "CORE",
+        status: "APPROVED",
+        focus_areas: "RISK_MANAGEMENT COMMUNITY_FINANCE_ECONOMY",
+        owner: Org::Foundation,
+        contributors: &[Org::Cdd, Org::Gsb, Org::VillageFund],
+        modules: &[
+            (
+                "การบริหารจัดการความเสี่ยงของกลุ่มการเงินชุมชน",
+                6.0,
+                "ระบุ ประเมิน และจัดการความเสี่ยงด้านสินเชื่อ สภาพคล่อง และธรรมาภิบาลของกลุ่ม",
+            ),
+            ("การจัดทำบัญชีและรายงานการเงินของกลุ่ม", 6.0, "จัดทำบัญชีรับจ่ายและงบการเงิน และรายงานต่อสมาชิกอย่างโปร่งใส"),
+            ("การสร้างเศรษฐกิจจากฐานการเงินชุมชน", 9.0, "ใช้เงินทุนของกลุ่มต่อยอดวิสาหกิจชุมชนและสร้างรายได้ให้สมาชิก"),
+            ("ศึกษาดูงานชุมชนต้นแบบด้านการเงินและสวัสดิการชุมชน", 6.0, "เรียนรู้จากชุมชนที่ได้รับรางวัลวิสาหกิจชุมชนต้นแบบสัมมาชีพ"),
+        ],
+        models_from_award: Some("FINANCE_AND_WELFARE"),
+    },
+    CurriculumSeed {
+        code: "CUR-SAVINGS-ALT",
+        title_th: "หลักสูตรทางเลือก โรงเรียนออมทรัพย์",
+        title_en: "Alternative curriculum: savings schools",
+        kind: "ALTERNATIVE",
+        status: "DRAFT",
+        focus_areas: "SAVINGS_SCHOOL",
+        owner: Org::Foundation,
+        contributors: &[Org::Cdd],
+        modules: &[
+            ("หลักการและการจัดตั้งโรงเรียนออมทรัพย์", 3.0, "เข้าใจแนวคิดโรงเรียนออมทรัพย์ของกรมการพัฒนาชุมชนและขั้นตอนการจัดตั้ง"),
+            ("การส่งเสริมการออมในครัวเรือนและเยาวชน", 3.0, "ออกแบบกิจกรรมส่งเสริมวินัยการออมสำหรับครัวเรือนและเยาวชนในชุมชน"),
+        ],
+        models_from_award: None,
+    },
+];
+
+/// A programme of the demo data.
+struct ProgrammeSeed {
+    /// Business code.
+    code: &'static str,
+    /// Thai name.
+    name_th: &'static str,
+    /// English name.
+    name_en: &'static str,
+    /// `ProgrammeTheme` name.
+    theme: &'static str,
+    /// `ProgrammeStatus` name.
+    status: &'static str,
+    /// Code of the MOU it runs under, if any.
+    mou: Option<&'static str>,
+    /// The lead (and creator).
+    lead: Org,
+    /// Partner organisations.
+    partners: &'static [Org],
+    /// Space-separated `TourismTier` letters; empty means any tier.
+    target_tiers: &'static str,
+    /// Most enrolments ENROLLED, IN_PROGRESS or COMPLETED at once.
+    capacity: Option<i32>,
+    /// First day.
+    starts_on: NaiveDate,
+    /// Last day.
+    ends_on: NaiveDate,
+    /// Codes of the curricula it uses.
+    curricula: &'static [&'static str],
+}
+
+/// The four programmes of the seed document.
+const PROGRAMMES: [ProgrammeSeed; 4] = [
+    ProgrammeSeed {
+        code: "PRG-TOURISM-C",
+        name_th: "พัฒนาผู้ประกอบการวิสาหกิจท่องเที่ยวชุมชน ระดับ C",
+        name_en: "Community tourism enterprise development (tier C)",
+        theme: "COMMUNITY_TOURISM",
+        status: "OPEN",
+        mou: Some(TOURISM_MOU),
+        lead: Org::Foundation,
+        partners: &[Org::Cdd],
+        target_tiers: "C",
+        capacity: Some(20),
+        starts_on: ymd(2020, 6, 1),
+        ends_on: ymd(2021, 5, 31),
+        curricula: &[],
+    },
+    ProgrammeSeed {
+        code: "PRG-FINANCE",
+        name_th: "พัฒนากลุ่มและองค์กรการเงินชุมชน",
+        name_en: "Community finance groups and organisations",
+        theme: "COMMUNITY_FINANCE",
+        status: "OPEN",
+        mou: None,
+        lead: Org::Foundation,
+        partners: &[Org::Cdd, Org::Gsb, Org::VillageFund],
+        target_tiers: "",
+        capacity: None,
+        starts_on: ymd(2020, 4, 1),
+        ends_on: ymd(2021, 3, 31),
+        curricula: &["CUR-FINANCE-CORE", "CUR-SAVINGS-ALT"],
+    },
+    ProgrammeSeed {
+        code: "PRG-KHOK-NONG-NA",
+        name_th: "หมู่บ้านต้นแบบสัมมาชีพ โคก หนอง นา โมเดล",
+        name_en: "Sammachiv model villages: the Khok Nong Na model",
+        theme: "MODEL_VILLAGE",
+        status: "OPEN",
+        mou: None,
+        lead: Org::Foundation,
+        partners: &[Org::Cdd],
+        target_tiers: "",
+        capacity: None,
+        starts_on: ymd(2020, 7, 1),
+        ends_on: ymd(2022, 6, 30),
+        curricula: &[],
+    },
+    ProgrammeSeed {
+        code: "PRG-ENERGY",
+        name_th: "โครงการพลังงานชุมชน",
+        name_en: "Community energy project",
+        theme: "COMMUNITY_ENERGY",
+        status: "PLANNED",
+        mou: Some("MOU-ENERGY"),
+        lead: Org::Foundation,
+        partners: &[Org::Cdd],
+        target_tiers: "",
+        capacity: None,
+        starts_on: ymd(2021, 1, 1),
+        ends_on: ymd(2022, 12, 31),
+        curricula: &[],
+    },
+];
+
+/// One demo enrolment: community code, programme code, curriculum code,
+/// nominating organisation, the statuses it went through (starting with
+/// NOMINATED; the last is its status) and a note on the last step.
+type EnrolmentRow =
+    (&'static str, &'static str, Option<&'static str>, Org, &'static [&'static str], Option<&'static str>);
+
+/// Enrolments in the tourism and the finance programmes. In PRG-TOURISM-C
+/// (capacity 20) three count against the capacity.
+#[rustfmt::skip]
+const ENROLMENTS: [EnrolmentRow; 11] = [
+    ("DEMO-001", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED", "ENROLLED", "IN_PROGRESS"], None),
+    ("DEMO-002", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED", "ENROLLED"], None),
+    ("DEMO-003", "PRG-TOURISM-C", None, Org::Foundation, &["NOMINATED"], None),
+    ("DEMO-011", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED", "ENROLLED", "IN_PROGRESS"], None),
+    ("DEMO-022", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED"], None),
+    ("DEMO-002", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Foundation, &["NOMINATED", "ENROLLED", "IN_PROGRESS", "COMPLETED"], None),
+    ("DEMO-020", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &["NOMINATED", "ENROLLED", "IN_PROGRESS"], None),
+    ("DEMO-017", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &["NOMINATED", "ENROLLED", "WITHDRAWN"], Some("ชุมชนขอถอนตัวเนื่องจากติดช่วงฤดูเก็บเกี่ยว")),
+    ("DEMO-032", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &["NOMINATED", "ENROLLED"], None),
+    ("DEMO-033", "PRG-FINANCE", Some("CUR-SAVINGS-ALT"), Org::Cdd, &["NOMINATED"], None),
+    ("DEMO-024", "PRG-FINANCE", None, Org::Foundation, &["NOMINATED", "DECLINED"], Some("กลุ่มยังไม่มีระบบบัญชีตามเกณฑ์ความพร้อมของหลักสูตร")),
+];
+
+/// Whether an enrolment may move from `from` to `to` (the domain's rule).
+fn allowed_move(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("NOMINATED", "ENROLLED" | "DECLINED")
+            | ("ENROLLED", "IN_PROGRESS" | "WITHDRAWN")
+            | ("IN_PROGRESS", "COMPLETED" | "WITHDRAWN")
+    )
+}
+
+// ------------------------------------------------------------------ the loader
+
+/// The ids of the partner organisations, in the order of [`Org::ALL`].
+struct Orgs {
+    /// Organisation ids.
+    ids: [i64; 4],
+}
+
+impl Orgs {
+    /// Looks the partners up by code.
+    async fn load(txn: &DatabaseTransaction) -> Result<Self, DbErr> {
+        let codes = Org::ALL.map(Org::code);
+        let rows = organization::Entity::find().filter(organization::Column::Code.is_in(codes)).all(txn).await?;
+        let mut ids = [0; 4];
+        for (slot, code) in ids.iter_mut().zip(codes) {
+            *slot = rows
+                .iter()
+                .find(|row| row.code == code)
+                .map(|row| row.id)
+                .ok_or_else(|| DbErr::RecordNotFound(format!("organization {code}")))?;
+        }
+        Ok(Orgs { ids })
+    }
+
+    /// The id of `org`.
+    fn id(&self, org: Org) -> i64 {
+        self.ids[org as usize]
+    }
+}
+
+/// Looks up an id by code in a map the seeder built, or fails naming it.
+fn id_of(ids: &HashMap<&'static str, i64>, what: &str, code: &str) -> Result<i64, DbErr> {
+    ids.get(code).copied().ok_or_else(|| DbErr::Custom(format!("demo data refers to unknown {what} {code}")))
+}
+
+/// Inserts the demo data inside one open transaction.
+struct Seeder<'a> {
+    /// The seed's transaction.
+    txn: &'a DatabaseTransaction,
+    /// The time every record is stamped with.
+    now: DateTime<Utc>,
+    /// The partner organisations.
+    orgs: Orgs,
+}
+
+impl Seeder<'_> {
+    /// Inserts everything, in dependency order.
+    async fn run(&self) -> Result<(), DbErr> {
+        let communities = self.communities().await?;
+        let mous = self.mous().await?;
+        self.commitments(&mous).await?;
+        let curricula = self.curricula(&communities).await?;
+        let programmes = self.programmes(&mous, &curricula).await?;
+        self.enrolments(&communities, &programmes, &curricula).await
+    }
+
+    /// Records that `actor` created record `id` of GraphQL type `entity_type`.
+    async fn created(&self, entity_type: &str, id: i64, actor: Org) -> Result<(), DbErr> {
+        change_event::ActiveModel {
+            at: Set(self.now),
+            operation: Set("CREATED".to_owned()),
+            entity_type: Set(entity_type.to_owned()),
+            entity_id: Set(id),
+            actor_org_id: Set(self.orgs.id(actor)),
+            subject: Set(SUBJECT.to_owned()),
+            changed_fields: Set("*".to_owned()),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+        Ok(())
+    }
+
+    /// The demo communities (created and classified by CDD), their contacts
+    /// and awards. Returns their ids by code.
+    async fn communities(&self) -> Result<HashMap<&'static str, i64>, DbErr> {
+        let cdd = self.orgs.id(Org::Cdd);
+        let mut ids = HashMap::new();
+        for (code, name_th, name_en, province, district, subdistrict, village_no, households, tier, description) in
+            COMMUNITIES
+        {
+            let contact = CONTACTS.iter().find(|contact| contact.0 == code);
+            let row = community::ActiveModel {
+                code: Set(code.to_owned()),
+                name_th: Set(name_th.to_owned()),
+                name_en: Set(Some(name_en.to_owned())),
+                province_code: Set(province.to_owned()),
+                district: Set(Some(district.to_owned())),
+                subdistrict: Set(Some(subdistrict.to_owned())),
+                village_no: Set(Some(village_no)),
+                households: Set(Some(households)),
+                description: Set(Some(format!("{description}{FICTIONAL}"))),
+                tourism_tier: Set(tier.map(str::to_owned)),
+                tier_assessed_by: Set(tier.map(|_| cdd)),
+                tier_assessed_at: Set(tier.map(|_| self.now)),
+                contact_name: Set(contact.map(|c| c.1.to_owned())),
+                contact_phone: Set(contact.map(|c| c.2.to_owned())),
+                contact_email: Set(contact.and_then(|c| c.3).map(str::to_owned)),
+                created_by: Set(cdd),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+            self.created("Community", row.id, Org::Cdd).await?;
+            ids.insert(code, row.id);
+        }
+        for (code, year, category) in AWARDS {
+            community_award::ActiveModel {
+                community_id: Set(id_of(&ids, "community", code)?),
+                year: Set(year),
+                category: Set(category.to_owned()),
+                // The award in Thai, with the Buddhist-era year.
+                title: Set(Some(format!("รางวัลวิสาหกิจชุมชนต้นแบบสัมมาชีพ {} ปี {}", award_label(category), year + 543))),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+        }
+        Ok(ids)
+    }
+
+    /// The MOUs and their (unsigned) parties. Returns their ids by code.
+    async fn mous(&self) -> Result<HashMap<&'static str, i64>, DbErr> {
+        let mut ids = HashMap::new();
+        for seed in &MOUS {
+            let row = mou::ActiveModel {
+                code: Set(seed.code.to_owned()),
+                title_th: Set(seed.title_th.to_owned()),
+                title_en: Set(Some(seed.title_en.to_owned())),
+                purpose: Set(Some(seed.purpose.to_owned())),
+                status: Set(seed.status.to_owned()),
+                signed_on: Set(None),
+                starts_on: Set(seed.starts_on),
+                ends_on: Set(seed.ends_on),
+                created_by: Set(self.orgs.id(seed.created_by)),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+            let parties = seed.parties.iter().zip(0..).map(|(&(org, role), position)| mou_party::ActiveModel {
+                mou_id: Set(row.id),
+                organization_id: Set(self.orgs.id(org)),
+                role: Set(role.to_owned()),
+                position: Set(position),
+                signed_at: Set(None),
+            });
+            mou_party::Entity::insert_many(parties).exec_without_returning(self.txn).await?;
+            self.created("Mou", row.id, seed.created_by).await?;
+            ids.insert(seed.code, row.id);
+        }
+        Ok(ids)
+    }
+
+    /// The commitments the meeting produced, all OPEN.
+    async fn commitments(&self, mous: &HashMap<&'static str, i64>) -> Result<(), DbErr> {
+        for (mou_code, owner, description, due_on) in COMMITMENTS {
+            let row = commitment::ActiveModel {
+                mou_id: Set(id_of(mous, "MOU", mou_code)?),
+                description: Set(description.to_owned()),
+                owner_id: Set(self.orgs.id(owner)),
+                due_on: Set(Some(due_on)),
+                status: Set("OPEN".to_owned()),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+            self.created("Commitment", row.id, owner).await?;
+        }
+        Ok(())
+    }
+
+    /// The curricula with their contributors, modules and model communities.
+    /// Returns their ids by code.
+    async fn curricula(&self, communities: &HashMap<&'static str, i64>) -> Result<HashMap<&'static str, i64>, DbErr> {
+        let mut ids = HashMap::new();
+        for seed in &CURRICULA {
+            let row = curriculum::ActiveModel {
+                code: Set(seed.code.to_owned()),
+                title_th: Set(seed.title_th.to_owned()),
+                title_en: Set(Some(seed.title_en.to_owned())),
+                kind: Set(seed.kind.to_owned()),
+                status: Set(seed.status.to_owned()),
+                focus_areas: Set(seed.focus_areas.to_owned()),
+                owner_id: Set(self.orgs.id(seed.owner)),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+
+            let contributors = seed.contributors.iter().map(|&org| curriculum_contributor::ActiveModel {
+                curriculum_id: Set(row.id),
+                organization_id: Set(self.orgs.id(org)),
+            });
+            curriculum_contributor::Entity::insert_many(contributors).exec_without_returning(self.txn).await?;
+
+            let modules = seed.modules.iter().zip(1..).map(|(&(title, hours, objectives), position)| {
+                curriculum_module::ActiveModel {
+                    curriculum_id: Set(row.id),
+                    position: Set(position),
+                    title: Set(title.to_owned()),
+                    hours: Set(Some(hours)),
+                    objectives: Set(Some(objectives.to_owned())),
+                }
+            });
+            curriculum_module::Entity::insert_many(modules).exec_without_returning(self.txn).await?;
+
+            let mut models = Vec::new();
+            for (code, _, category) in AWARDS {
+                let community_id = id_of(communities, "community", code)?;
+                // A community with two such awards is still one model.
+                if Some(category) == seed.models_from_award && !models.contains(&community_id) {
+                    models.push(community_id);
+                }
+            }
+            let models = models.into_iter().map(|community_id| curriculum_model_community::ActiveModel {
+                curriculum_id: Set(row.id),
+                community_id: Set(community_id),
+            });
+            curriculum_model_community::Entity::insert_many(models).exec_without_returning(self.txn).await?;
+
+            self.created("Curriculum", row.id, seed.owner).await?;
+            ids.insert(seed.code, row.id);
+        }
+        Ok(ids)
+    }
+
+    /// The programmes with their partners and curricula. Returns their ids
+    /// by code.
+    async fn programmes(
+        &self,
+        mous: &HashMap<&'static str, i64>,
+        curricula: &HashMap<&'static str, i64>,
+    ) -> Result<HashMap<&'static str, i64>, DbErr> {
+        let mut ids = HashMap::new();
+        for seed in &PROGRAMMES {
+            let mou_id = seed.mou.map(|code| id_of(mous, "MOU", code)).transpose()?;
+            let row = programme::ActiveModel {
+                code: Set(seed.code.to_owned()),
+                name_th: Set(seed.name_th.to_owned()),
+                name_en: Set(Some(seed.name_en.to_owned())),
+                theme: Set(seed.theme.to_owned()),
+                status: Set(seed.status.to_owned()),
+                mou_id: Set(mou_id),
+                lead_id: Set(self.orgs.id(seed.lead)),
+                target_tiers: Set(seed.target_tiers.to_owned()),
+                capacity: Set(seed.capacity),
+                starts_on: Set(Some(seed.starts_on)),
+                ends_on: Set(Some(seed.ends_on)),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+
+            let partners = seed.partners.iter().map(|&org| programme_partner::ActiveModel {
+                programme_id: Set(row.id),
+                organization_id: Set(self.orgs.id(org)),
+            });
+            programme_partner::Entity::insert_many(partners).exec_without_returning(self.txn).await?;
+
+            let mut links = Vec::new();
+            for code in seed.curricula {
+                links.push(programme_curriculum::ActiveModel {
+                    programme_id: Set(row.id),
+                    curriculum_id: Set(id_of(curricula, "curriculum", code)?),
+                });
+            }
+            programme_curriculum::Entity::insert_many(links).exec_without_returning(self.txn).await?;
+
+            self.created("Programme", row.id, seed.lead).await?;
+            ids.insert(seed.code, row.id);
+        }
+        Ok(ids)
+    }
+
+    /// The enrolments and their status histories. The nominator records the
+    /// nomination, progress and any withdrawal; the programme's lead accepts
+    /// or declines.
+    async fn enrolments(
+        &self,
+        communities: &HashMap<&'static str, i64>,
+        programmes: &HashMap<&'static str, i64>,
+        curricula: &HashMap<&'static str, i64>,
+    ) -> Result<(), DbErr> {
+        for (community_code, programme_code, curriculum_code, nominator, path, note) in ENROLMENTS {
+            let lead = PROGRAMMES
+                .iter()
+                .find(|p| p.code == programme_code)
+                .map(|p| p.lead)
+                .ok_or_else(|| DbErr::Custom(format!("demo data refers to unknown programme {programme_code}")))?;
+            let status = path.last().copied().unwrap_or("NOMINATED");
+            let row = enrolment::ActiveModel {
+                community_id: Set(id_of(communities, "community", community_code)?),
+                programme_id: Set(id_of(programmes, "programme", programme_code)?),
+                curriculum_id: Set(curriculum_code.map(|code| id_of(curricula, "curriculum", code)).transpose()?),
+                status: Set(status.to_owned()),
+                nominated_by: Set(self.orgs.id(nominator)),
+                nominated_at: Set(self.now),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+
+            let mut from: Option<&str> = None;
+            for (step, &to) in path.iter().enumerate() {
+                let by = match (from, to) {
+                    (None, "NOMINATED") => nominator,
+                    (Some(from), to) if allowed_move(from, to) => match to {
+                        "ENROLLED" | "DECLINED" => lead,
+                        _ => nominator,
+                    },
+                    _ => {
+                        return Err(DbErr::Custom(format!(
+                            "demo enrolment of {community_code} in {programme_code}: bad move {from:?} -> {to}"
+                        )));
+                    }
+                };
+                enrolment_transition::ActiveModel {
+                    enrolment_id: Set(row.id),
+                    from_status: Set(from.map(str::to_owned)),
+                    to_status: Set(to.to_owned()),
+                    at: Set(self.now),
+                    by_org: Set(self.orgs.id(by)),
+                    note: Set(if step + 1 == path.len() { note.map(str::to_owned) } else { None }),
+                    ..Default::default()
+                }
+                .insert(self.txn)
+                .await?;
+                from = Some(to);
+            }
+            self.created("Enrolment", row.id, nominator).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,10 @@
+//! Rules and validated types of the partner records. No I/O here: the store
+//! and the GraphQL layer call into this module, never the other way round.
+
+pub mod access;
+pub mod date;
+pub mod enums;
+pub mod ids;
+pub mod inputs;
+pub mod lifecycle;
+pub mod text;

@@ -1,0 +1,120 @@
+//! The change feed and audit trail.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::change_event;
+
+use super::connection::{self, PageInfo};
+use super::context::{Ctx, organization};
+use super::node::{self, Node};
+use super::organizations::Organization;
+use crate::domain::access::Scope;
+use crate::domain::enums::ChangeOperation;
+use crate::domain::ids::{self, Kind};
+use crate::error::AppError;
+use crate::store::changes as store;
+
+/// One committed change, in commit order. The feed partners sync from.
+pub struct ChangeEvent {
+    cursor: String,
+    event: change_event::Model,
+}
+
+/// One committed change, in commit order. The feed partners sync from.
+#[Object]
+impl ChangeEvent {
+    /// The event's cursor: pass it as `after` to read what follows.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+    /// When the change was made.
+    async fn at(&self) -> DateTime<Utc> {
+        self.event.at
+    }
+    /// Whether the record was created or updated.
+    async fn operation(&self) -> Result<ChangeOperation> {
+        Ok(ChangeOperation::parse(&self.event.operation)?)
+    }
+    /// The GraphQL type name of the record, e.g. "Enrolment".
+    async fn entity_type(&self) -> &str {
+        &self.event.entity_type
+    }
+    /// The record's global id.
+    async fn entity_id(&self) -> Result<ID> {
+        let kind = Kind::from_name(&self.event.entity_type).ok_or_else(|| AppError::internal("unknown entity type"))?;
+        Ok(ID(ids::encode(kind, self.event.entity_id)))
+    }
+    /// The record as it is now, if the caller may see it.
+    async fn node(&self, ctx: &Context<'_>) -> Result<Option<Node>> {
+        let kind = Kind::from_name(&self.event.entity_type).ok_or_else(|| AppError::internal("unknown entity type"))?;
+        Ok(node::load(ctx, kind, self.event.entity_id).await?)
+    }
+    /// The organisation that made the change.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Organization> {
+        Ok(Organization(organization(ctx, self.event.actor_org_id).await?))
+    }
+    /// The person or system that made it (the token's `sub`).
+    async fn subject(&self) -> &str {
+        &self.event.subject
+    }
+    /// The GraphQL fields that changed ("*" for a creation).
+    async fn changed_fields(&self) -> Vec<String> {
+        self.event.changed_fields.split_whitespace().map(str::to_owned).collect()
+    }
+}
+
+/// An edge in the change feed.
+#[derive(SimpleObject)]
+pub struct ChangeEventEdge {
+    /// The event's cursor.
+    pub cursor: String,
+    /// The event.
+    pub node: ChangeEvent,
+}
+
+/// A page of the change feed.
+#[derive(SimpleObject)]
+pub struct ChangeEventConnection {
+    /// The events with their cursors.
+    pub edges: Vec<ChangeEventEdge>,
+    /// The events.
+    pub nodes: Vec<ChangeEvent>,
+    /// Where this page stands.
+    pub page_info: PageInfo,
+}
+
+/// The `changes` root field.
+#[derive(Default)]
+pub struct ChangeQuery;
+
+/// The `changes` root field.
+#[Object]
+impl ChangeQuery {
+    /// Committed changes after a cursor, oldest first, limited to records the
+    /// caller may read (`changes:read`).
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        entity_types: Option<Vec<String>>,
+    ) -> Result<ChangeEventConnection> {
+        let actor = ctx.actor_with(Scope::ChangesRead)?;
+        let page =
+            store::page(ctx.store()?, actor, &connection::args(first, after, None, None), entity_types.as_deref())
+                .await?;
+        let page_info = PageInfo::of(&page);
+        let events: Vec<(String, change_event::Model)> = page.rows;
+        Ok(ChangeEventConnection {
+            edges: events
+                .iter()
+                .map(|(c, e)| ChangeEventEdge {
+                    cursor: c.clone(),
+                    node: ChangeEvent { cursor: c.clone(), event: e.clone() },
+                })
+                .collect(),
+            nodes: events.into_iter().map(|(cursor, event)| ChangeEvent { cursor, event }).collect(),
+            page_info,
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! Communities: the type, its queries and mutations.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::community;
+use sea_orm::EntityTrait;
+
+use super::connection::{self, connection};
+use super::context::{Ctx, organization};
+use super::enrolments::{EnrolmentConnection, EnrolmentFilter, enrolment_page};
+use super::organizations::{Organization, Province};
+use crate::domain::access::Scope;
+use crate::domain::enums::{AwardCategory, OrderDirection, TourismTier};
+use crate::domain::ids::{self, Kind};
+use crate::domain::inputs::{ClassifyCommunityInput, CreateCommunityInput, UpdateCommunityInput};
+use crate::error::AppError;
+use crate::store::communities::{self as store, OrderField};
+use crate::store::enrolments::Filter as EnrolmentStoreFilter;
+
+/// A community in CDD's network.
+#[derive(Clone)]
+pub struct Community(pub community::Model);
+
+/// Contact details: personal data, readable only with the `communities:pii` scope.
+#[derive(SimpleObject)]
+pub struct Contact {
+    /// The contact person's name.
+    pub name: String,
+    /// A phone number.
+    pub phone: Option<String>,
+    /// An email address.
+    pub email: Option<String>,
+}
+
+/// A Model Community Enterprise award won by a community.
+#[derive(SimpleObject)]
+pub struct Award {
+    /// The year it was won.
+    pub year: i32,
+    /// The award's category.
+    pub category: AwardCategory,
+    /// The award's title.
+    pub title: Option<String>,
+}
+
+/// A community in CDD's network.
+#[Object]
+impl Community {
+    /// The community's global id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(Kind::Community, self.0.id))
+    }
+    /// Its unique code.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Its Thai name.
+    async fn name_th(&self) -> &str {
+        &self.0.name_th
+    }
+    /// Its English name.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+    /// The province it is in.
+    async fn province(&self, ctx: &Context<'_>) -> Result<Province> {
+        let provinces = ctx.provinces()?;
+        let found = provinces.by_code.get(&self.0.province_code).cloned();
+        Ok(Province(found.ok_or_else(|| AppError::internal("community in an unknown province"))?))
+    }
+    /// The district (amphoe).
+    async fn district(&self) -> Option<&str> {
+        self.0.district.as_deref()
+    }
+    /// The subdistrict (tambon).
+    async fn subdistrict(&self) -> Option<&str> {
+        self.0.subdistrict.as_deref()
+    }
+    /// The village number (moo).
+    async fn village_no(&self) -> Option<i32> {
+        self.0.village_no
+    }
+    /// How many households.
+    async fn households(&self) -> Option<i32> {
+        self.0.households
+    }
+    /// A description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// CDD's tourism tier; null until classified.
+    async fn tourism_tier(&self) -> Result<Option<TourismTier>> {
+        Ok(self.0.tourism_tier.as_deref().map(TourismTier::parse).transpose()?)
+    }
+    /// The organisation that assessed the tier.
+    async fn tier_assessed_by(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        match self.0.tier_assessed_by {
+            Some(id) => Ok(Some(Organization(organization(ctx, id).await?))),
+            None => Ok(None),
+        }
+    }
+    /// When the tier was assessed.
+    async fn tier_assessed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.tier_assessed_at
+    }
+    /// Contact details: needs the `communities:pii` scope (null and FORBIDDEN without it).
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
+        ctx.actor_with(Scope::CommunitiesPii)?;
+        Ok(self.0.contact_name.clone().map(|name| Contact {
+            name,
+            phone: self.0.contact_phone.clone(),
+            email: self.0.contact_email.clone(),
+        }))
+    }
+    /// Awards won, oldest first.
+    async fn awards(&self, ctx: &Context<'_>) -> Result<Vec<Award>> {
+        let rows = ctx.loaders()?.awards_by_community.load_one(self.0.id).await?.unwrap_or_default();
+        rows.into_iter()
+            .map(|a| Ok(Award { year: a.year, category: AwardCategory::parse(&a.category)?, title: a.title }))
+            .collect()
+    }
+    /// The community's enrolments (needs `enrolments:read`).
+    async fn enrolments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<EnrolmentFilter>,
+    ) -> Result<EnrolmentConnection> {
+        let mut filter = EnrolmentStoreFilter::try_from(filter.unwrap_or_default())?;
+        filter.community_id = Some(self.0.id);
+        enrolment_page(ctx, filter, connection::args(first, after, last, before)).await
+    }
+    /// Raised by one on every change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+connection!(CommunityConnection, CommunityEdge, Community, community::Entity, "communities");
+
+/// Which communities to list.
+#[derive(InputObject, Default)]
+pub struct CommunityFilter {
+    /// Communities of any of these tiers.
+    pub tiers: Option<Vec<TourismTier>>,
+    /// Communities in any of these provinces (ISO codes).
+    pub province_codes: Option<Vec<String>>,
+    /// A substring of nameTh, nameEn or code (case-insensitive).
+    pub search: Option<String>,
+    /// Communities with an award of this category.
+    pub award_category: Option<AwardCategory>,
+    /// A programme id: communities with a live enrolment in it.
+    pub enrolled_in: Option<ID>,
+}
+
+/// What to order communities by.
+#[derive(Enum, Copy, Clone, PartialEq, Eq)]
+pub enum CommunityOrderField {
+    /// The Thai name.
+    Name,
+    /// The code.
+    Code,
+    /// The last change.
+    UpdatedAt,
+}
+
+/// How to order communities.
+#[derive(InputObject)]
+pub struct CommunityOrder {
+    /// The field.
+    pub field: CommunityOrderField,
+    /// The direction.
+    pub direction: OrderDirection,
+}
+
+/// Reads a community (needs `communities:read`), for `node` and nested fields.
+pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Community>, AppError> {
+    ctx.actor_with(Scope::CommunitiesRead)?;
+    Ok(ctx.loaders()?.communities.load_one(id).await?.map(Community))
+}
+
+/// Queries about communities.
+#[derive(Default)]
+pub struct CommunityQuery;
+
+/// Queries about communities.
+#[Object]
+impl CommunityQuery {
+    /// Communities, filtered and ordered (by code by default).
+    #[allow(clippy::too_many_arguments)]
+    async fn communities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CommunityFilter>,
+        order_by: Option<CommunityOrder>,
+    ) -> Result<CommunityConnection> {
+        ctx.actor_with(Scope::CommunitiesRead)?;
+        let filter = filter.unwrap_or_default();
+        let enrolled_in =
+            filter.enrolled_in.as_ref().map(|id| ids::decode(Kind::Programme, id, "filter.enrolledIn")).transpose()?;
+        let store_filter = store::Filter {
+            tiers: filter.tiers,
+            province_codes: filter.province_codes,
+            search: filter.search,
+            award_category: filter.award_category,
+            enrolled_in,
+        };
+        let (field, direction) = match order_by {
+            Some(o) => (o.field, o.direction),
+            None => (CommunityOrderField::Code, OrderDirection::Asc),
+        };
+        let field = match field {
+            CommunityOrderField::Name => OrderField::Name,
+            CommunityOrderField::Code => OrderField::Code,
+            CommunityOrderField::UpdatedAt => OrderField::UpdatedAt,
+        };
+        let select = store::filtered(&store_filter)?;
+        let page = store::page(
+            ctx.store()?,
+            select.clone(),
+            store::sort_key(field, direction),
+            &connection::args(first, after, last, before),
+        )
+        .await?;
+        Ok(CommunityConnection::new(page, select))
+    }
+
+    /// One community, by id or code.
+    async fn community(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Option<Community>> {
+        ctx.actor_with(Scope::CommunitiesRead)?;
+        match (id, code) {
+            (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Community, &id, "id")?).await?),
+            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(Community)),
+            _ => Err(AppError::bad_input("id", "give either id or code").into()),
+        }
+    }
+}
+
+/// Reads a community fresh from the database after a write.
+async fn reload(ctx: &Context<'_>, id: i64) -> Result<Community> {
+    let found = community::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
+    Ok(Community(found.ok_or_else(|| AppError::not_found("no Community with that id"))?))
+}
+
+/// Mutations of communities.
+#[derive(Default)]
+pub struct CommunityMutation;
+
+/// Mutations of communities.
+#[Object]
+impl CommunityMutation {
+    /// Creates a community (`communities:write`; contact needs `communities:pii`).
+    async fn create_community(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCommunityInput,
+        idempotency_key: Option<String>,
+    ) -> Result<Community> {
+        let actor = ctx.actor()?;
+        let id = store::create(ctx.store()?, actor, input, idempotency_key.as_deref()).await?;
+        reload(ctx, id).await
+    }
+
+    /// Updates a community (`communities:write`), checking `expectedVersion`.
+    async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<Community> {
+        let id = store::update(ctx.store()?, ctx.actor()?, input).await?;
+        reload(ctx, id).await
+    }
+
+    /// Sets or clears a community's tourism tier (`communities:classify`).
+    async fn classify_community(&self, ctx: &Context<'_>, input: ClassifyCommunityInput) -> Result<Community> {
+        let id = ids::decode(Kind::Community, &input.id, "id")?;
+        store::classify(ctx.store()?, ctx.actor()?, id, input.expected_version, input.tier).await?;
+        reload(ctx, id).await
+    }
+}

@@ -1,0 +1,77 @@
+//! What resolvers read from the request and schema context.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Context;
+use entity::{organization, province};
+
+use crate::domain::access::{Actor, Scope};
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+use crate::store::loaders::Loaders;
+
+/// Reference data cached for the process: the province list never changes
+/// at run time (a migration loads it).
+#[derive(Debug, Default)]
+pub struct Provinces {
+    /// By code.
+    pub by_code: HashMap<String, province::Model>,
+}
+
+/// Accessors for the context, so resolvers stay short.
+pub trait Ctx {
+    /// The verified caller (every GraphQL request has one).
+    fn actor(&self) -> AppResult<&Actor>;
+    /// The caller, if it holds `scope`; `FORBIDDEN` otherwise.
+    fn actor_with(&self, scope: Scope) -> AppResult<&Actor>;
+    /// The request's batch loaders.
+    fn loaders(&self) -> AppResult<&Loaders>;
+    /// The database.
+    fn store(&self) -> AppResult<&Store>;
+    /// The province list.
+    fn provinces(&self) -> AppResult<&Arc<Provinces>>;
+}
+
+impl Ctx for Context<'_> {
+    fn actor(&self) -> AppResult<&Actor> {
+        self.data_opt::<Actor>().ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()))
+    }
+
+    fn actor_with(&self, scope: Scope) -> AppResult<&Actor> {
+        let actor = self.actor()?;
+        actor.require(scope)?;
+        Ok(actor)
+    }
+
+    fn loaders(&self) -> AppResult<&Loaders> {
+        self.data_opt::<Loaders>().ok_or_else(|| AppError::internal("loaders missing from the request"))
+    }
+
+    fn store(&self) -> AppResult<&Store> {
+        self.data_opt::<Store>().ok_or_else(|| AppError::internal("store missing from the schema"))
+    }
+
+    fn provinces(&self) -> AppResult<&Arc<Provinces>> {
+        self.data_opt::<Arc<Provinces>>().ok_or_else(|| AppError::internal("provinces missing from the schema"))
+    }
+}
+
+/// Loads an organisation through the request's loader.
+pub async fn organization(ctx: &Context<'_>, id: i64) -> AppResult<organization::Model> {
+    ctx.loaders()?
+        .organizations
+        .load_one(id)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("organization {id} is referenced but missing")))
+}
+
+/// Loads several organisations, in the order of `ids`.
+pub async fn organizations(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<Vec<organization::Model>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let found = ctx.loaders()?.organizations.load_many(ids.iter().copied()).await?;
+    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+}

@@ -1,0 +1,203 @@
+//! Enrolments: the type, its queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{enrolment, enrolment_transition};
+use sea_orm::EntityTrait;
+
+use super::communities::{self, Community};
+use super::connection::{self, connection};
+use super::context::{Ctx, organization};
+use super::curricula::{self, Curriculum};
+use super::organizations::Organization;
+use super::programmes::{self, Programme};
+use crate::domain::access::Scope;
+use crate::domain::enums::EnrolmentStatus;
+use crate::domain::ids::{self, Kind};
+use crate::domain::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
+use crate::error::AppError;
+use crate::store::enrolments as store;
+use crate::store::keyset::PageArgs;
+
+/// One community in one programme.
+#[derive(Clone)]
+pub struct Enrolment(pub enrolment::Model);
+
+/// One step of an enrolment's status history.
+pub struct EnrolmentTransition(enrolment_transition::Model);
+
+/// One step of an enrolment's status history.
+#[Object]
+impl EnrolmentTransition {
+    /// The status before (null for the nomination).
+    async fn from(&self) -> Result<Option<EnrolmentStatus>> {
+        Ok(self.0.from_status.as_deref().map(EnrolmentStatus::parse).transpose()?)
+    }
+    /// The status after.
+    async fn to(&self) -> Result<EnrolmentStatus> {
+        Ok(EnrolmentStatus::parse(&self.0.to_status)?)
+    }
+    /// When it happened.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The organisation that made the move.
+    async fn by(&self, ctx: &Context<'_>) -> Result<Organization> {
+        Ok(Organization(organization(ctx, self.0.by_org).await?))
+    }
+    /// The note given with the move.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// One community in one programme.
+#[Object]
+impl Enrolment {
+    /// The enrolment's global id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(Kind::Enrolment, self.0.id))
+    }
+    /// The community enrolled (needs `communities:read`).
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        Ok(communities::load(ctx, self.0.community_id)
+            .await?
+            .ok_or_else(|| AppError::internal("enrolment without community"))?)
+    }
+    /// The programme (needs `programmes:read`).
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Programme> {
+        Ok(programmes::load(ctx, self.0.programme_id)
+            .await?
+            .ok_or_else(|| AppError::internal("enrolment without programme"))?)
+    }
+    /// The curriculum the community follows (needs `curricula:read`).
+    async fn curriculum(&self, ctx: &Context<'_>) -> Result<Option<Curriculum>> {
+        match self.0.curriculum_id {
+            Some(id) => Ok(curricula::load(ctx, id).await?),
+            None => Ok(None),
+        }
+    }
+    /// Where it stands.
+    async fn status(&self) -> Result<EnrolmentStatus> {
+        Ok(EnrolmentStatus::parse(&self.0.status)?)
+    }
+    /// The organisation that nominated the community.
+    async fn nominated_by(&self, ctx: &Context<'_>) -> Result<Organization> {
+        Ok(Organization(organization(ctx, self.0.nominated_by).await?))
+    }
+    /// When it was nominated.
+    async fn nominated_at(&self) -> DateTime<Utc> {
+        self.0.nominated_at
+    }
+    /// Every status move, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<EnrolmentTransition>> {
+        let rows = ctx.loaders()?.history_by_enrolment.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(EnrolmentTransition).collect())
+    }
+    /// Raised by one on every change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+connection!(EnrolmentConnection, EnrolmentEdge, Enrolment, enrolment::Entity, "enrolments");
+
+/// Which enrolments to list.
+#[derive(InputObject, Default)]
+pub struct EnrolmentFilter {
+    /// Enrolments in any of these statuses.
+    pub statuses: Option<Vec<EnrolmentStatus>>,
+    /// Enrolments in this programme.
+    pub programme_id: Option<ID>,
+    /// Enrolments of this community.
+    pub community_id: Option<ID>,
+}
+
+impl TryFrom<EnrolmentFilter> for store::Filter {
+    type Error = AppError;
+
+    fn try_from(f: EnrolmentFilter) -> Result<Self, AppError> {
+        Ok(store::Filter {
+            statuses: f.statuses,
+            programme_id: f
+                .programme_id
+                .map(|id| ids::decode(Kind::Programme, &id, "filter.programmeId"))
+                .transpose()?,
+            community_id: f
+                .community_id
+                .map(|id| ids::decode(Kind::Community, &id, "filter.communityId"))
+                .transpose()?,
+        })
+    }
+}
+
+/// A page of enrolments (needs `enrolments:read`), shared by the root
+/// query and the nested `enrolments` fields.
+pub async fn enrolment_page(ctx: &Context<'_>, filter: store::Filter, args: PageArgs) -> Result<EnrolmentConnection> {
+    ctx.actor_with(Scope::EnrolmentsRead)?;
+    let select = store::filtered(&filter);
+    let page = store::page(ctx.store()?, select.clone(), &args).await?;
+    Ok(EnrolmentConnection::new(page, select))
+}
+
+/// Reads an enrolment (needs `enrolments:read`).
+pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Enrolment>, AppError> {
+    ctx.actor_with(Scope::EnrolmentsRead)?;
+    Ok(ctx.loaders()?.enrolments.load_one(id).await?.map(Enrolment))
+}
+
+/// Queries about enrolments.
+#[derive(Default)]
+pub struct EnrolmentQuery;
+
+/// Queries about enrolments.
+#[Object]
+impl EnrolmentQuery {
+    /// Enrolments, oldest first.
+    async fn enrolments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<EnrolmentFilter>,
+    ) -> Result<EnrolmentConnection> {
+        let filter = store::Filter::try_from(filter.unwrap_or_default())?;
+        enrolment_page(ctx, filter, connection::args(first, after, last, before)).await
+    }
+}
+
+async fn reload(ctx: &Context<'_>, id: i64) -> Result<Enrolment> {
+    let found = enrolment::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
+    Ok(Enrolment(found.ok_or_else(|| AppError::not_found("no Enrolment with that id"))?))
+}
+
+/// Mutations of enrolments.
+#[derive(Default)]
+pub struct EnrolmentMutation;
+
+/// Mutations of enrolments.
+#[Object]
+impl EnrolmentMutation {
+    /// Nominates a community into an OPEN programme (its lead or a partner; `enrolments:write`).
+    async fn nominate_community(
+        &self,
+        ctx: &Context<'_>,
+        input: NominateCommunityInput,
+        idempotency_key: Option<String>,
+    ) -> Result<Enrolment> {
+        let id = store::nominate(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
+        reload(ctx, id).await
+    }
+
+    /// Moves an enrolment to another status, as the lifecycle allows (`enrolments:write`).
+    async fn transition_enrolment(&self, ctx: &Context<'_>, input: TransitionEnrolmentInput) -> Result<Enrolment> {
+        let id = store::transition_enrolment(ctx.store()?, ctx.actor()?, input).await?;
+        reload(ctx, id).await
+    }
+}

@@ -1,0 +1,62 @@
+//! The GraphQL schema: one module per domain, merged into the roots.
+
+pub mod changes;
+pub mod communities;
+pub mod connection;
+pub mod context;
+pub mod curricula;
+pub mod enrolments;
+pub mod mous;
+pub mod node;
+pub mod organizations;
+pub mod programmes;
+pub mod stats;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::store::Store;
+use context::Provinces;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    organizations::OrganizationQuery,
+    node::NodeQuery,
+    communities::CommunityQuery,
+    mous::MouQuery,
+    programmes::ProgrammeQuery,
+    curricula::CurriculumQuery,
+    enrolments::EnrolmentQuery,
+    changes::ChangeQuery,
+    stats::StatsQuery,
+);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    communities::CommunityMutation,
+    mous::MouMutation,
+    programmes::ProgrammeMutation,
+    curricula::CurriculumMutation,
+    enrolments::EnrolmentMutation,
+);
+
+/// The service's schema.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema's shape, without data: what `export-schema` prints.
+pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// The schema with its shared data.
+pub fn build(store: Store, provinces: Arc<Provinces>) -> AppSchema {
+    builder().data(store).data(provinces).finish()
+}
+
+/// The SDL checked in as `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

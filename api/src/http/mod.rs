@@ -1,0 +1,5 @@
+//! HTTP: the router, the GraphQL endpoint, health checks and the playground.
+
+pub mod endpoint;
+pub mod health;
+pub mod router;

@@ -1,0 +1,108 @@
+//! The change log: one event per committed change, written in the same
+//! transaction as the change itself. It is the audit trail and the feed
+//! partners sync from.
+
+use entity::change_event;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+
+use super::now;
+use crate::domain::access::Actor;
+use crate::domain::enums::ChangeOperation;
+use crate::domain::ids::Kind;
+use crate::error::AppResult;
+
+/// Records that `actor` applied `operation` to record `id` of `kind`,
+/// changing `fields` (GraphQL field names).
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    operation: ChangeOperation,
+    kind: Kind,
+    id: i64,
+    fields: &[&str],
+) -> AppResult<()> {
+    let mut fields: Vec<&str> = fields.to_vec();
+    fields.sort_unstable();
+    fields.dedup();
+    change_event::ActiveModel {
+        at: Set(now()),
+        operation: Set(operation.as_str().to_owned()),
+        entity_type: Set(kind.name().to_owned()),
+        entity_id: Set(id),
+        actor_org_id: Set(actor.org_id),
+        subject: Set(actor.subject.chars().take(200).collect()),
+        changed_fields: Set(fields.join(" ")),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Events `actor` may read: of record types whose read scope it holds, and
+/// for MOUs and commitments only those of MOUs it may see.
+pub fn readable(actor: &Actor) -> sea_orm::Condition {
+    use crate::domain::access::Scope;
+    use entity::commitment;
+    use sea_orm::sea_query::Query;
+    use sea_orm::{ColumnTrait, Condition};
+
+    let kind = |k: Kind| change_event::Column::EntityType.eq(k.name());
+    let mut any = Condition::any().add(kind(Kind::Organization));
+    for (k, scope) in [
+        (Kind::Community, Scope::CommunitiesRead),
+        (Kind::Programme, Scope::ProgrammesRead),
+        (Kind::Curriculum, Scope::CurriculaRead),
+        (Kind::Enrolment, Scope::EnrolmentsRead),
+    ] {
+        if actor.has(scope) {
+            any = any.add(kind(k));
+        }
+    }
+    if actor.has(Scope::MousRead) {
+        let visible_mous = || {
+            Query::select()
+                .column(entity::mou::Column::Id)
+                .from(entity::mou::Entity)
+                .cond_where(super::mous::visible(actor))
+                .to_owned()
+        };
+        any = any
+            .add(Condition::all().add(kind(Kind::Mou)).add(change_event::Column::EntityId.in_subquery(visible_mous())))
+            .add(
+                Condition::all().add(kind(Kind::Commitment)).add(
+                    change_event::Column::EntityId.in_subquery(
+                        Query::select()
+                            .column(commitment::Column::Id)
+                            .from(commitment::Entity)
+                            .and_where(commitment::Column::MouId.in_subquery(visible_mous()))
+                            .to_owned(),
+                    ),
+                ),
+            );
+    }
+    any
+}
+
+/// The keyset of the change feed: commit order.
+pub const SORT: super::keyset::SortKey = super::keyset::SortKey::by_id("change.id");
+
+/// A page of the feed after a cursor, optionally of some record types only.
+pub async fn page(
+    store: &super::Store,
+    actor: &Actor,
+    args: &super::keyset::PageArgs,
+    entity_types: Option<&[String]>,
+) -> AppResult<super::keyset::Page<change_event::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut select = change_event::Entity::find().filter(readable(actor));
+    if let Some(types) = entity_types {
+        for t in types {
+            if Kind::from_name(t).is_none() {
+                return Err(crate::error::AppError::bad_input("entityTypes", format!("unknown entity type {t}")));
+            }
+        }
+        select = select.filter(change_event::Column::EntityType.is_in(types.iter().cloned()));
+    }
+    super::keyset::window(args, SORT)?.fetch(&store.db, select, |_| None, |e| e.id).await
+}

@@ -1,0 +1,58 @@
+//! Opening the database: pool sizes, SQLite pragmas, timeouts, migrations.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct DbSettings {
+    /// `sqlite://path?mode=rwc` or `postgres://...`.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before failing.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout`, so a slow query cannot hold a connection forever.
+    pub statement_timeout: Duration,
+    /// PostgreSQL schema to use (tests give each test its own).
+    pub schema: Option<String>,
+}
+
+/// Connects with the settings, applying per-engine options.
+pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(settings.url.clone());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
+        .sqlx_logging(false);
+    if settings.url.starts_with("sqlite:") {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    } else {
+        let statement_timeout = settings.statement_timeout.as_millis().to_string();
+        let schema = settings.schema.clone();
+        options.map_sqlx_postgres_opts(move |opts| {
+            let opts = opts.options([("statement_timeout", statement_timeout.as_str())]);
+            match &schema {
+                Some(schema) => opts.options([("search_path", schema.as_str())]),
+                None => opts,
+            }
+        });
+    }
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

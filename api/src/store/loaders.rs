@@ -1,0 +1,185 @@
+//! Batch loaders, created per request so no row is shared between callers
+//! with different rights. Each relation is one `IN (...)` query per batch.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::*;
+use sea_orm::sea_query::{Alias, Expr, IntoIden};
+use sea_orm::{DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
+
+use crate::error::AppError;
+
+/// A model with a numeric key that a loader groups by.
+pub trait Keyed {
+    /// The model's own id (or, for child rows, its parent's id).
+    fn key(&self) -> i64;
+}
+
+macro_rules! keyed {
+    ($($module:ident => $field:ident),+ $(,)?) => {
+        $(impl Keyed for $module::Model { fn key(&self) -> i64 { self.$field } })+
+    };
+}
+
+/// Loads records of `E` by id.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    _entity: PhantomData<E>,
+}
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Keyed + Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, AppError> {
+        let rows =
+            E::find().filter(Expr::col(Alias::new("id").into_iden()).is_in(keys.iter().copied())).all(&self.db).await?;
+        Ok(rows.into_iter().map(|m| (m.key(), m)).collect())
+    }
+}
+
+/// Loads the child rows of `E` whose `column` is one of the keys, in `order` order.
+pub struct Children<E: EntityTrait> {
+    db: DatabaseConnection,
+    column: &'static str,
+    order: &'static [&'static str],
+    key_of: fn(&E::Model) -> i64,
+    _entity: PhantomData<E>,
+}
+
+impl<E> Loader<i64> for Children<E>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, AppError> {
+        let mut select = E::find().filter(Expr::col(Alias::new(self.column).into_iden()).is_in(keys.iter().copied()));
+        for column in self.order {
+            select = select.order_by_asc(Expr::col(Alias::new(*column).into_iden()));
+        }
+        let mut grouped: HashMap<i64, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in select.all(&self.db).await? {
+            grouped.entry((self.key_of)(&row)).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+keyed! {
+    organization => id,
+    community => id,
+    mou => id,
+    commitment => id,
+    programme => id,
+    curriculum => id,
+    enrolment => id,
+}
+
+/// Every loader of one request.
+pub struct Loaders {
+    pub organizations: DataLoader<ById<organization::Entity>>,
+    pub communities: DataLoader<ById<community::Entity>>,
+    pub mous: DataLoader<ById<mou::Entity>>,
+    pub commitments: DataLoader<ById<commitment::Entity>>,
+    pub programmes: DataLoader<ById<programme::Entity>>,
+    pub curricula: DataLoader<ById<curriculum::Entity>>,
+    pub enrolments: DataLoader<ById<enrolment::Entity>>,
+    pub awards_by_community: DataLoader<Children<community_award::Entity>>,
+    pub parties_by_mou: DataLoader<Children<mou_party::Entity>>,
+    pub commitments_by_mou: DataLoader<Children<commitment::Entity>>,
+    pub programmes_by_mou: DataLoader<Children<programme::Entity>>,
+    pub partners_by_programme: DataLoader<Children<programme_partner::Entity>>,
+    pub curricula_by_programme: DataLoader<Children<programme_curriculum::Entity>>,
+    pub programmes_by_curriculum: DataLoader<Children<programme_curriculum::Entity>>,
+    pub contributors_by_curriculum: DataLoader<Children<curriculum_contributor::Entity>>,
+    pub modules_by_curriculum: DataLoader<Children<curriculum_module::Entity>>,
+    pub models_by_curriculum: DataLoader<Children<curriculum_model_community::Entity>>,
+    pub history_by_enrolment: DataLoader<Children<enrolment_transition::Entity>>,
+}
+
+fn by_id<E>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Keyed + Clone + Send + Sync + 'static,
+{
+    DataLoader::new(ById { db: db.clone(), _entity: PhantomData }, tokio::spawn)
+}
+
+fn children<E>(
+    db: &DatabaseConnection,
+    column: &'static str,
+    order: &'static [&'static str],
+    key_of: fn(&E::Model) -> i64,
+) -> DataLoader<Children<E>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    DataLoader::new(Children { db: db.clone(), column, order, key_of, _entity: PhantomData }, tokio::spawn)
+}
+
+impl Loaders {
+    /// Fresh loaders for one request.
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Loaders {
+            organizations: by_id(db),
+            communities: by_id(db),
+            mous: by_id(db),
+            commitments: by_id(db),
+            programmes: by_id(db),
+            curricula: by_id(db),
+            enrolments: by_id(db),
+            awards_by_community: children(db, "community_id", &["year", "id"], |m: &community_award::Model| {
+                m.community_id
+            }),
+            parties_by_mou: children(db, "mou_id", &["position"], |m: &mou_party::Model| m.mou_id),
+            commitments_by_mou: children(db, "mou_id", &["id"], |m: &commitment::Model| m.mou_id),
+            programmes_by_mou: children(db, "mou_id", &["id"], |m: &programme::Model| m.mou_id.unwrap_or_default()),
+            partners_by_programme: children(
+                db,
+                "programme_id",
+                &["organization_id"],
+                |m: &programme_partner::Model| m.programme_id,
+            ),
+            curricula_by_programme: children(
+                db,
+                "programme_id",
+                &["curriculum_id"],
+                |m: &programme_curriculum::Model| m.programme_id,
+            ),
+            programmes_by_curriculum: children(
+                db,
+                "curriculum_id",
+                &["programme_id"],
+                |m: &programme_curriculum::Model| m.curriculum_id,
+            ),
+            contributors_by_curriculum: children(
+                db,
+                "curriculum_id",
+                &["organization_id"],
+                |m: &curriculum_contributor::Model| m.curriculum_id,
+            ),
+            modules_by_curriculum: children(db, "curriculum_id", &["position"], |m: &curriculum_module::Model| {
+                m.curriculum_id
+            }),
+            models_by_curriculum: children(
+                db,
+                "curriculum_id",
+                &["community_id"],
+                |m: &curriculum_model_community::Model| m.curriculum_id,
+            ),
+            history_by_enrolment: children(db, "enrolment_id", &["id"], |m: &enrolment_transition::Model| {
+                m.enrolment_id
+            }),
+        }
+    }
+}

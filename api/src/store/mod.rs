@@ -1,0 +1,70 @@
+//! Database access. Resolvers call these functions; they hold every query.
+//!
+//! Writes run in one transaction each, together with their change event
+//! (and idempotency key), so a mutation commits whole or not at all.
+
+pub mod changes;
+pub mod communities;
+pub mod connect;
+pub mod curricula;
+pub mod enrolments;
+pub mod idempotency;
+pub mod keyset;
+pub mod loaders;
+pub mod mous;
+pub mod organizations;
+pub mod programmes;
+pub mod stats;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+
+use crate::error::AppResult;
+
+/// The database handle the service shares across requests.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+}
+
+impl Store {
+    /// Wraps a connected pool.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Store { db }
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that
+    /// concurrent writers queue on the busy timeout instead of failing when a
+    /// read inside the transaction is followed by a write.
+    pub async fn begin_write(&self) -> AppResult<DatabaseTransaction> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+}
+
+/// The current time, truncated to microseconds (what PostgreSQL keeps), so a
+/// value read back equals the value written and cursors round-trip.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Locks the row `id` of `table` for the rest of the transaction (PostgreSQL:
+/// a row lock; SQLite: the write lock, which `BEGIN IMMEDIATE` already holds).
+/// Used where a rule reads other rows before writing (capacity, signatures).
+pub async fn lock_row<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> AppResult<bool> {
+    let sql = format!("UPDATE {table} SET id = id WHERE id = {id}");
+    let result = conn.execute_unprepared(&sql).await?;
+    Ok(result.rows_affected() == 1)
+}

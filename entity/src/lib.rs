@@ -1,0 +1,24 @@
+//! sea-orm entities of the partner records: the storage shape only.
+//!
+//! No GraphQL derives live here, so the storage shape and the API shape can
+//! change separately. Enumerations are stored as text and parsed by the
+//! `api` crate's domain types.
+
+pub mod change_event;
+pub mod commitment;
+pub mod community;
+pub mod community_award;
+pub mod curriculum;
+pub mod curriculum_contributor;
+pub mod curriculum_model_community;
+pub mod curriculum_module;
+pub mod enrolment;
+pub mod enrolment_transition;
+pub mod idempotency_key;
+pub mod mou;
+pub mod mou_party;
+pub mod organization;
+pub mod programme;
+pub mod programme_curriculum;
+pub mod programme_partner;
+pub mod province;

@@ -1,0 +1,31 @@
+//! Schema migrations of the partner records.
+//!
+//! Every migration has a working `down`; PostgreSQL runs each one in a
+//! transaction, SQLite does not (sea-orm's convention).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260301_000001_reference;
+mod m20260301_000002_communities;
+mod m20260301_000003_mous;
+mod m20260301_000004_curricula_programmes;
+mod m20260301_000005_enrolments;
+mod m20260301_000006_changes;
+mod util;
+
+/// All migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260301_000001_reference::Migration),
+            Box::new(m20260301_000002_communities::Migration),
+            Box::new(m20260301_000003_mous::Migration),
+            Box::new(m20260301_000004_curricula_programmes::Migration),
+            Box::new(m20260301_000005_enrolments::Migration),
+            Box::new(m20260301_000006_changes::Migration),
+        ]
+    }
+}
