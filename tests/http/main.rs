@@ -1,1 +1,9 @@
+//! Black-box tests: the real service over HTTP, on SQLite and PostgreSQL.
 
+mod access;
+mod communities;
+mod enrolments;
+mod mous;
+mod pagination;
+mod programmes;
+mod service;

@@ -36,7 +36,7 @@ impl OrgDirectory {
             }
         }
         let mut state = self.state.write().await;
-        if !state.1.is_some_and(|at| at.elapsed() < RELOAD_EVERY) {
+        if state.1.is_none_or(|at| at.elapsed() >= RELOAD_EVERY) {
             let all = organizations::all(&self.store).await?;
             state.0 = all.into_iter().map(|o| (o.code, o.id)).collect();
             state.1 = Some(Instant::now());

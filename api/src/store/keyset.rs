@@ -164,17 +164,17 @@ impl Window {
     fn tuple(&self, cursor: &Cursor) -> (SimpleExpr, SimpleExpr) {
         let id = Expr::col(Alias::new("id").into_iden());
         let Some(value) = &cursor.value else {
-            return (id.into(), Expr::val(cursor.id).into());
+            return (id, Expr::val(cursor.id));
         };
         let column = Expr::col(Alias::new(self.key.column).into_iden());
         let value: SimpleExpr = match self.key.value {
             SortValue::Time => {
                 let at = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
-                Expr::val(at).into()
+                Expr::val(at)
             }
-            _ => Expr::val(value.clone()).into(),
+            _ => Expr::val(value.clone()),
         };
-        (Expr::tuple([column.into(), id.into()]).into(), Expr::tuple([value, Expr::val(cursor.id).into()]).into())
+        (Expr::tuple([column, id]), Expr::tuple([value, Expr::val(cursor.id)]))
     }
 
     /// Adds the cursor bounds, the ordering and the limit to `select`.

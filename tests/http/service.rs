@@ -1,0 +1,85 @@
+use black_box_tests::{TestApp, code, on_both};
+use serde_json::json;
+
+on_both!(
+    health_checks_answer_without_a_token,
+    concurrent_updates_with_one_version_apply_once,
+    oversized_bodies_are_refused
+);
+
+#[test]
+fn schema_graphql_matches_the_code() {
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap_or_default();
+    assert!(
+        checked_in == api::graphql::sdl(),
+        "schema.graphql is stale: run `cargo run -q -p api -- export-schema > schema.graphql`"
+    );
+}
+
+async fn health_checks_answer_without_a_token(app: TestApp) {
+    for path in ["/healthz", "/readyz"] {
+        let response = app.client.get(format!("{}{path}", app.base)).send().await.expect("answer");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+    let page = app.client.get(format!("{}/graphql", app.base)).send().await.expect("answer");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap_or_default().contains("graphiql"));
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("x-request-id", "trace-me-1")
+        .json(&json!({ "query": "{ viewer { subject } }" }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-me-1"));
+}
+
+async fn concurrent_updates_with_one_version_apply_once(app: TestApp) {
+    let token = app.full("CDD");
+    let id = app.id_of("community", "DEMO-020").await;
+    let update = "mutation($input: UpdateCommunityInput!) { updateCommunity(input: $input) { version } }";
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (client, base, token, id) = (app.client.clone(), app.base.clone(), token.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            let body: serde_json::Value = client
+                .post(format!("{base}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": update, "variables": { "input": { "id": id, "expectedVersion": 1, "households": 100 + i } } }))
+                .send()
+                .await
+                .expect("answer")
+                .json()
+                .await
+                .unwrap_or_default();
+            body
+        }));
+    }
+    let mut applied = 0;
+    for task in tasks {
+        let body = task.await.expect("task");
+        if body.get("errors").is_none() {
+            applied += 1;
+        } else {
+            assert_eq!(code(&body), "CONFLICT", "{body}");
+        }
+    }
+    assert_eq!(applied, 1);
+    let now = app.ok(&token, "query($id: ID) { community(id: $id) { version } }", json!({ "id": id })).await;
+    assert_eq!(now["community"]["version"], 2);
+}
+
+async fn oversized_bodies_are_refused(app: TestApp) {
+    let big = format!("{{ viewer {{ subject }} }} #{}", "x".repeat(2 * 1024 * 1024));
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(app.full("CDD"))
+        .json(&json!({ "query": big }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 413);
+}
