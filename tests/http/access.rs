@@ -70,7 +70,11 @@ async fn personal_data_needs_the_pii_scope(app: TestApp) {
     let query = "{ community(code: \"DEMO-001\") { code contact { name } } }";
     let without = app.gql(&app.token("GSB", &["communities:read"]), query, json!({})).await;
     assert_eq!(without["data"]["community"]["code"], "DEMO-001");
-    assert!(without["data"]["community"]["contact"].is_null());
+    assert_eq!(
+        without["data"]["community"].get("contact"),
+        Some(&Value::Null),
+        "contact is present and null: {without}"
+    );
     assert_eq!(code(&without), "FORBIDDEN");
     assert_eq!(without["errors"][0]["path"], json!(["community", "contact"]));
     let with = app.ok(&app.token("GSB", &["communities:read", "communities:pii"]), query, json!({})).await;
@@ -89,7 +93,7 @@ async fn reads_need_their_scope_everywhere(app: TestApp) {
     assert_eq!(code(&root), "FORBIDDEN");
     let community = app.id_of("community", "DEMO-001").await;
     let node = app.gql(&only_programmes, "query($id: ID!) { node(id: $id) { id } }", json!({ "id": community })).await;
-    assert!(node["data"]["node"].is_null());
+    assert_eq!(node["data"].get("node"), Some(&Value::Null), "{node}");
     assert_eq!(code(&node), "FORBIDDEN");
     // Nested: programmes are readable, their enrolments are not.
     let nested = app

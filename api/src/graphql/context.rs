@@ -75,3 +75,17 @@ pub async fn organizations(
     let found = ctx.loaders()?.organizations.load_many(ids.iter().copied()).await?;
     Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
 }
+
+/// Resolves a nullable field to `null` with `result`'s error recorded at the
+/// field's path, as the GraphQL spec asks: async-graphql would otherwise
+/// leave the key out of `data` when a nullable field fails.
+pub fn null_on_error<T>(ctx: &Context<'_>, result: AppResult<Option<T>>) -> Option<T> {
+    match result {
+        Ok(value) => value,
+        Err(err) => {
+            let error: async_graphql::Error = err.into();
+            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
+}
