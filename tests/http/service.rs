@@ -2,6 +2,7 @@ use black_box_tests::{TestApp, code, on_both};
 use serde_json::json;
 
 on_both!(
+    every_migration_rolls_back_and_reapplies,
     health_checks_answer_without_a_token,
     concurrent_updates_with_one_version_apply_once,
     oversized_bodies_are_refused
@@ -82,4 +83,14 @@ async fn oversized_bodies_are_refused(app: TestApp) {
         .await
         .expect("answer");
     assert_eq!(response.status().as_u16(), 413);
+}
+
+async fn every_migration_rolls_back_and_reapplies(app: TestApp) {
+    use migration::{Migrator, MigratorTrait};
+    let db = app.sql().await;
+    let count = Migrator::migrations().len() as u32;
+    Migrator::down(&db, Some(count)).await.expect("every down works");
+    assert!(Migrator::get_applied_migrations(&db).await.expect("status").is_empty());
+    Migrator::up(&db, None).await.expect("up again");
+    assert_eq!(Migrator::get_applied_migrations(&db).await.expect("status").len() as u32, count);
 }
