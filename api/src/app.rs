@@ -58,9 +58,10 @@ impl AppState {
         let tokens =
             Arc::new(Tokens::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience, config.jwt_leeway));
         let playground = playground_page(&config, &tokens);
+        let orgs = Arc::new(OrgDirectory::new(store.clone()));
         Ok(AppState {
-            schema: graphql::build(store.clone(), provinces),
-            orgs: Arc::new(OrgDirectory::new(store.clone())),
+            schema: graphql::build(store.clone(), provinces, orgs.clone()),
+            orgs,
             config: Arc::new(config),
             store,
             tokens,

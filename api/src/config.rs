@@ -67,6 +67,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `BODY_LIMIT_BYTES`: the largest request body (default 1 MB).
     pub body_limit: usize,
+    /// `BATCH_WINDOW_MS`: how long batch loaders gather keys before querying (default 2 ms).
+    pub batch_window: Duration,
     /// `DEMO_DATA`: load the demo data on first start (default: on in development, never in production).
     pub demo_data: bool,
 }
@@ -144,6 +146,7 @@ impl Config {
             jwt_leeway: Duration::from_secs(leeway),
             request_timeout: Duration::from_secs(parsed("REQUEST_TIMEOUT_SECS", 30)?),
             body_limit: parsed("BODY_LIMIT_BYTES", 1_048_576)?,
+            batch_window: Duration::from_millis(parsed("BATCH_WINDOW_MS", 2)?),
             demo_data,
         })
     }

@@ -1,6 +1,7 @@
 //! Black-box tests: the real service over HTTP, on SQLite and PostgreSQL.
 
 mod access;
+mod batching;
 mod communities;
 mod enrolments;
 mod mous;

@@ -47,6 +47,7 @@ pub struct TestApp {
     /// The database URL and schema, for direct SQL checks.
     pub db: DbSettings,
     tokens: Tokens,
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -62,6 +63,11 @@ impl TestApp {
     /// Starts the service with demo data on `backend`. `None` when PostgreSQL
     /// is unreachable outside CI (with CI=true that is a failure).
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with a change to the configuration.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let db = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join("partner-records-tests");
@@ -87,7 +93,7 @@ impl TestApp {
                 settings(url, Some(schema))
             }
         };
-        let config = Config {
+        let mut config = Config {
             environment: Environment::Development,
             bind_addr: "127.0.0.1:0".parse().expect("addr"),
             database: db.clone(),
@@ -98,22 +104,30 @@ impl TestApp {
             jwt_leeway: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             body_limit: 1_048_576,
+            batch_window: Duration::from_millis(2),
             demo_data: true,
         };
+        adjust(&mut config);
         let app = Application::build(config).await.expect("the service starts");
         let base = format!("http://{}", app.local_addr());
+        let statements = app.state().store.statements.clone();
         let tokens = Tokens::new(&Secret::new(SECRET), ISSUER, AUDIENCE, Duration::from_secs(5));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;
         }));
-        Some(TestApp { base, client: reqwest::Client::new(), backend, db, tokens, stop: Some(tx) })
+        Some(TestApp { base, client: reqwest::Client::new(), backend, db, tokens, statements, stop: Some(tx) })
     }
 
     /// A token for `org` with `scopes`.
     pub fn token(&self, org: &str, scopes: &[&str]) -> String {
         let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
         self.tokens.mint(org, &scopes, Duration::from_secs(600), &format!("test-{}", org.to_lowercase())).expect("mint")
+    }
+
+    /// How many SQL statements the service has run so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// A token for `org` with every scope.

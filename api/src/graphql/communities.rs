@@ -7,7 +7,7 @@ use sea_orm::EntityTrait;
 
 use super::connection::{self, connection};
 use super::context::{Ctx, null_on_error, organization};
-use super::enrolments::{EnrolmentConnection, EnrolmentFilter, enrolment_page};
+use super::enrolments::{EnrolmentConnection, EnrolmentFilter, nested_enrolment_page};
 use super::organizations::{Organization, Province};
 use crate::domain::access::Scope;
 use crate::domain::enums::{AwardCategory, OrderDirection, TourismTier};
@@ -15,7 +15,7 @@ use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{ClassifyCommunityInput, CreateCommunityInput, UpdateCommunityInput};
 use crate::error::AppError;
 use crate::store::communities::{self as store, OrderField};
-use crate::store::enrolments::Filter as EnrolmentStoreFilter;
+use crate::store::nested::Parent;
 
 /// A community in CDD's network.
 #[derive(Clone)]
@@ -131,9 +131,8 @@ impl Community {
         before: Option<String>,
         filter: Option<EnrolmentFilter>,
     ) -> Result<EnrolmentConnection> {
-        let mut filter = EnrolmentStoreFilter::try_from(filter.unwrap_or_default())?;
-        filter.community_id = Some(self.0.id);
-        enrolment_page(ctx, filter, connection::args(first, after, last, before)).await
+        nested_enrolment_page(ctx, Parent::Community, self.0.id, filter, connection::args(first, after, last, before))
+            .await
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use entity::{organization, province};
 
+use crate::auth::OrgDirectory;
 use crate::domain::access::{Actor, Scope};
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
@@ -57,23 +58,19 @@ impl Ctx for Context<'_> {
     }
 }
 
-/// Loads an organisation through the request's loader.
+/// The organisation `id`, from the process's organisation directory.
 pub async fn organization(ctx: &Context<'_>, id: i64) -> AppResult<organization::Model> {
-    ctx.loaders()?
-        .organizations
-        .load_one(id)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("organization {id} is referenced but missing")))
+    let directory = ctx.data_opt::<Arc<OrgDirectory>>().ok_or_else(|| AppError::internal("directory missing"))?;
+    directory.get(id).await?.ok_or_else(|| AppError::internal(format!("organization {id} is referenced but missing")))
 }
 
-/// Loads several organisations, in the order of `ids`.
-pub async fn organizations(
-    ctx: &Context<'_>,
-    ids: impl IntoIterator<Item = i64>,
-) -> AppResult<Vec<organization::Model>> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    let found = ctx.loaders()?.organizations.load_many(ids.iter().copied()).await?;
-    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+/// Several organisations, in the order of `ids`.
+pub async fn organizations(ctx: &Context<'_>, ids: Vec<i64>) -> AppResult<Vec<organization::Model>> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(organization(ctx, id).await?);
+    }
+    Ok(out)
 }
 
 /// Resolves a nullable field to `null` with `result`'s error recorded at the

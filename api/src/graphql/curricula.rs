@@ -71,7 +71,11 @@ impl Curriculum {
     /// Contributing organisations.
     async fn contributors(&self, ctx: &Context<'_>) -> Result<Vec<Organization>> {
         let links = ctx.loaders()?.contributors_by_curriculum.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(organizations(ctx, links.iter().map(|l| l.organization_id)).await?.into_iter().map(Organization).collect())
+        Ok(organizations(ctx, links.iter().map(|l| l.organization_id).collect())
+            .await?
+            .into_iter()
+            .map(Organization)
+            .collect())
     }
     /// Its modules, in order.
     async fn modules(&self, ctx: &Context<'_>) -> Result<Vec<CurriculumModule>> {

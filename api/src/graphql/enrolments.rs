@@ -6,6 +6,7 @@ use entity::{enrolment, enrolment_transition};
 use sea_orm::EntityTrait;
 
 use super::communities::{self, Community};
+use super::connection::Counter;
 use super::connection::{self, connection};
 use super::context::{Ctx, organization};
 use super::curricula::{self, Curriculum};
@@ -17,7 +18,8 @@ use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
 use crate::error::AppError;
 use crate::store::enrolments as store;
-use crate::store::keyset::PageArgs;
+use crate::store::keyset::{Page, PageArgs};
+use crate::store::nested::{CountKey, PageKey, Parent};
 
 /// One community in one programme.
 #[derive(Clone)]
@@ -142,6 +144,24 @@ pub async fn enrolment_page(ctx: &Context<'_>, filter: store::Filter, args: Page
     let select = store::filtered(&filter);
     let page = store::page(ctx.store()?, select.clone(), &args).await?;
     Ok(EnrolmentConnection::new(page, select))
+}
+
+/// A nested page of enrolments (`Community.enrolments`, `Programme.enrolments`),
+/// loaded in one batch for every parent of the request.
+pub async fn nested_enrolment_page(
+    ctx: &Context<'_>,
+    parent: Parent,
+    id: i64,
+    filter: Option<EnrolmentFilter>,
+    args: PageArgs,
+) -> Result<EnrolmentConnection> {
+    ctx.actor_with(Scope::EnrolmentsRead)?;
+    let filter = store::Filter::try_from(filter.unwrap_or_default())?;
+    // Refuse bad arguments here, at this field, before batching.
+    crate::store::keyset::window(&args, store::SORT)?;
+    let key = PageKey { parent, id, filter: filter.clone(), args };
+    let page = ctx.loaders()?.nested_enrolments.load_one(key).await?.unwrap_or_else(Page::empty);
+    Ok(EnrolmentConnection::counted_by(page, Counter::NestedEnrolments(CountKey { parent, id, filter })))
 }
 
 /// Reads an enrolment (needs `enrolments:read`).

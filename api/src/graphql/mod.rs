@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
+use crate::auth::OrgDirectory;
 use crate::store::Store;
 use context::Provinces;
 
@@ -52,8 +53,8 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its shared data.
-pub fn build(store: Store, provinces: Arc<Provinces>) -> AppSchema {
-    builder().data(store).data(provinces).finish()
+pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>) -> AppSchema {
+    builder().data(store).data(provinces).data(orgs).finish()
 }
 
 /// The SDL checked in as `schema.graphql`.

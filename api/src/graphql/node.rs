@@ -42,7 +42,9 @@ pub async fn load(ctx: &Context<'_>, kind: Kind, id: i64) -> AppResult<Option<No
     Ok(match kind {
         Kind::Organization => {
             ctx.actor()?;
-            ctx.loaders()?.organizations.load_one(id).await?.map(|o| Node::Organization(Organization(o)))
+            let directory = ctx.data_opt::<std::sync::Arc<crate::auth::OrgDirectory>>();
+            let directory = directory.ok_or_else(|| AppError::internal("directory missing"))?;
+            directory.get(id).await?.map(|o| Node::Organization(Organization(o)))
         }
         Kind::Community => communities::load(ctx, id).await?.map(Node::Community),
         Kind::Mou => mous::load(ctx, id).await?.map(Node::Mou),

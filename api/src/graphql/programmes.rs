@@ -7,7 +7,7 @@ use sea_orm::EntityTrait;
 use super::connection::{self, connection};
 use super::context::{Ctx, organization, organizations};
 use super::curricula::{self, Curriculum};
-use super::enrolments::{EnrolmentConnection, EnrolmentFilter, enrolment_page};
+use super::enrolments::{EnrolmentConnection, EnrolmentFilter, nested_enrolment_page};
 use super::mous::{self, Mou};
 use super::organizations::Organization;
 use crate::domain::access::Scope;
@@ -16,7 +16,7 @@ use crate::domain::enums::{self, ProgrammeStatus, ProgrammeTheme, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{CreateProgrammeInput, UpdateProgrammeInput};
 use crate::error::AppError;
-use crate::store::enrolments::Filter as EnrolmentStoreFilter;
+use crate::store::nested::Parent;
 use crate::store::programmes as store;
 
 /// A programme run under an MOU or alone.
@@ -64,7 +64,11 @@ impl Programme {
     /// The partner organisations.
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Organization>> {
         let links = ctx.loaders()?.partners_by_programme.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(organizations(ctx, links.iter().map(|l| l.organization_id)).await?.into_iter().map(Organization).collect())
+        Ok(organizations(ctx, links.iter().map(|l| l.organization_id).collect())
+            .await?
+            .into_iter()
+            .map(Organization)
+            .collect())
     }
     /// The tiers that may be nominated; empty: any community may be nominated.
     async fn target_tiers(&self) -> Result<Vec<TourismTier>> {
@@ -98,9 +102,8 @@ impl Programme {
         before: Option<String>,
         filter: Option<EnrolmentFilter>,
     ) -> Result<EnrolmentConnection> {
-        let mut filter = EnrolmentStoreFilter::try_from(filter.unwrap_or_default())?;
-        filter.programme_id = Some(self.0.id);
-        enrolment_page(ctx, filter, connection::args(first, after, last, before)).await
+        nested_enrolment_page(ctx, Parent::Programme, self.0.id, filter, connection::args(first, after, last, before))
+            .await
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {

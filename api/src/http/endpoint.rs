@@ -43,7 +43,7 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
         Err(e) => return refused(StatusCode::UNAUTHORIZED, e, &id),
     };
     tracing::info!(org = %actor.org_code, sub = %actor.subject, request_id = %id, "graphql request");
-    let request = request.into_inner().data(actor).data(Loaders::new(&state.store.db));
+    let request = request.into_inner().data(actor).data(Loaders::new(&state.store.db, state.config.batch_window));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         stamp(error, &id);

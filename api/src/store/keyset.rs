@@ -177,8 +177,8 @@ impl Window {
         (Expr::tuple([column, id]), Expr::tuple([value, Expr::val(cursor.id)]))
     }
 
-    /// Adds the cursor bounds, the ordering and the limit to `select`.
-    fn apply<E: EntityTrait>(&self, mut select: Select<E>) -> Select<E> {
+    /// Adds the cursor bounds (no ordering, no limit) to `select`.
+    pub fn bounds<E: EntityTrait>(&self, mut select: Select<E>) -> Select<E> {
         let desc = self.key.descending;
         if let Some(after) = &self.after {
             let (row, cursor) = self.tuple(after);
@@ -188,8 +188,19 @@ impl Window {
             let (row, cursor) = self.tuple(before);
             select = select.filter(if desc { Expr::expr(row).gt(cursor) } else { Expr::expr(row).lt(cursor) });
         }
-        // Walking backward reads the reverse order, then flips the page.
-        let order = if desc != self.backward { Order::Desc } else { Order::Asc };
+        select
+    }
+
+    /// The order rows are read in: walking backward reads the reverse
+    /// order, and the page is flipped afterwards.
+    pub fn read_order(&self) -> Order {
+        if self.key.descending != self.backward { Order::Desc } else { Order::Asc }
+    }
+
+    /// Adds the cursor bounds, the ordering and the limit to `select`.
+    fn apply<E: EntityTrait>(&self, select: Select<E>) -> Select<E> {
+        let mut select = self.bounds(select);
+        let order = self.read_order();
         if self.key.value != SortValue::IdOnly {
             select = select.order_by(Expr::col(Alias::new(self.key.column).into_iden()), order.clone());
         }
@@ -211,7 +222,17 @@ impl Window {
         if self.limit == 0 {
             return Ok(Page::empty());
         }
-        let mut rows = self.apply(select).all(conn).await?;
+        let rows = self.apply(select).all(conn).await?;
+        Ok(self.page_from(rows, sort_value, id))
+    }
+
+    /// Builds the page from up to `limit + 1` rows read in [`Self::read_order`].
+    pub fn page_from<M>(
+        &self,
+        mut rows: Vec<M>,
+        sort_value: impl Fn(&M) -> Option<String>,
+        id: impl Fn(&M) -> i64,
+    ) -> Page<M> {
         let more = rows.len() as u64 > self.limit;
         rows.truncate(self.limit as usize);
         if self.backward {
@@ -227,11 +248,11 @@ impl Window {
                 (encode_cursor(&self.key, value, id(&m)), m)
             })
             .collect();
-        Ok(Page {
+        Page {
             rows,
             has_next_page: if self.backward { self.before.is_some() } else { more },
             has_previous_page: if self.backward { more } else { self.after.is_some() },
-        })
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
 use sea_orm::sea_query::{Alias, Expr, IntoIden};
 use sea_orm::{DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
@@ -75,7 +77,6 @@ where
 }
 
 keyed! {
-    organization => id,
     community => id,
     mou => id,
     commitment => id,
@@ -86,100 +87,127 @@ keyed! {
 
 /// Every loader of one request.
 pub struct Loaders {
-    pub organizations: DataLoader<ById<organization::Entity>>,
-    pub communities: DataLoader<ById<community::Entity>>,
-    pub mous: DataLoader<ById<mou::Entity>>,
-    pub commitments: DataLoader<ById<commitment::Entity>>,
-    pub programmes: DataLoader<ById<programme::Entity>>,
-    pub curricula: DataLoader<ById<curriculum::Entity>>,
-    pub enrolments: DataLoader<ById<enrolment::Entity>>,
-    pub awards_by_community: DataLoader<Children<community_award::Entity>>,
-    pub parties_by_mou: DataLoader<Children<mou_party::Entity>>,
-    pub commitments_by_mou: DataLoader<Children<commitment::Entity>>,
-    pub programmes_by_mou: DataLoader<Children<programme::Entity>>,
-    pub partners_by_programme: DataLoader<Children<programme_partner::Entity>>,
-    pub curricula_by_programme: DataLoader<Children<programme_curriculum::Entity>>,
-    pub programmes_by_curriculum: DataLoader<Children<programme_curriculum::Entity>>,
-    pub contributors_by_curriculum: DataLoader<Children<curriculum_contributor::Entity>>,
-    pub modules_by_curriculum: DataLoader<Children<curriculum_module::Entity>>,
-    pub models_by_curriculum: DataLoader<Children<curriculum_model_community::Entity>>,
-    pub history_by_enrolment: DataLoader<Children<enrolment_transition::Entity>>,
+    pub communities: DataLoader<ById<community::Entity>, HashMapCache>,
+    pub mous: DataLoader<ById<mou::Entity>, HashMapCache>,
+    pub commitments: DataLoader<ById<commitment::Entity>, HashMapCache>,
+    pub programmes: DataLoader<ById<programme::Entity>, HashMapCache>,
+    pub curricula: DataLoader<ById<curriculum::Entity>, HashMapCache>,
+    pub enrolments: DataLoader<ById<enrolment::Entity>, HashMapCache>,
+    pub awards_by_community: DataLoader<Children<community_award::Entity>, HashMapCache>,
+    pub parties_by_mou: DataLoader<Children<mou_party::Entity>, HashMapCache>,
+    pub commitments_by_mou: DataLoader<Children<commitment::Entity>, HashMapCache>,
+    pub programmes_by_mou: DataLoader<Children<programme::Entity>, HashMapCache>,
+    pub partners_by_programme: DataLoader<Children<programme_partner::Entity>, HashMapCache>,
+    pub curricula_by_programme: DataLoader<Children<programme_curriculum::Entity>, HashMapCache>,
+    pub programmes_by_curriculum: DataLoader<Children<programme_curriculum::Entity>, HashMapCache>,
+    pub contributors_by_curriculum: DataLoader<Children<curriculum_contributor::Entity>, HashMapCache>,
+    pub modules_by_curriculum: DataLoader<Children<curriculum_module::Entity>, HashMapCache>,
+    pub models_by_curriculum: DataLoader<Children<curriculum_model_community::Entity>, HashMapCache>,
+    pub history_by_enrolment: DataLoader<Children<enrolment_transition::Entity>, HashMapCache>,
+    /// Pages of `Community.enrolments` / `Programme.enrolments`.
+    pub nested_enrolments: DataLoader<super::nested::NestedPages, HashMapCache>,
+    /// Their `totalCount`s.
+    pub nested_enrolment_counts: DataLoader<super::nested::NestedCounts, HashMapCache>,
 }
 
-fn by_id<E>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+/// How long a loader waits, by default, for sibling fields to add their
+/// keys before it runs the batch (`BATCH_WINDOW_MS`).
+pub const BATCH_WINDOW: Duration = Duration::from_millis(2);
+
+/// A loader with the batch window and a per-request cache, so one record
+/// asked for twice in a request (say, for a visibility check and a field)
+/// is read once.
+fn batched<L>(loader: L, window: Duration) -> DataLoader<L, HashMapCache> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(window)
+}
+
+fn by_id<E>(db: &DatabaseConnection, window: Duration) -> DataLoader<ById<E>, HashMapCache>
 where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: Keyed + Clone + Send + Sync + 'static,
 {
-    DataLoader::new(ById { db: db.clone(), _entity: PhantomData }, tokio::spawn)
+    batched(ById { db: db.clone(), _entity: PhantomData }, window)
 }
 
 fn children<E>(
     db: &DatabaseConnection,
+    window: Duration,
     column: &'static str,
     order: &'static [&'static str],
     key_of: fn(&E::Model) -> i64,
-) -> DataLoader<Children<E>>
+) -> DataLoader<Children<E>, HashMapCache>
 where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: Clone + Send + Sync + 'static,
 {
-    DataLoader::new(Children { db: db.clone(), column, order, key_of, _entity: PhantomData }, tokio::spawn)
+    batched(Children { db: db.clone(), column, order, key_of, _entity: PhantomData }, window)
 }
 
 impl Loaders {
-    /// Fresh loaders for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    /// Fresh loaders for one request, batching within `window`.
+    pub fn new(db: &DatabaseConnection, window: Duration) -> Self {
         Loaders {
-            organizations: by_id(db),
-            communities: by_id(db),
-            mous: by_id(db),
-            commitments: by_id(db),
-            programmes: by_id(db),
-            curricula: by_id(db),
-            enrolments: by_id(db),
-            awards_by_community: children(db, "community_id", &["year", "id"], |m: &community_award::Model| {
+            communities: by_id(db, window),
+            mous: by_id(db, window),
+            commitments: by_id(db, window),
+            programmes: by_id(db, window),
+            curricula: by_id(db, window),
+            enrolments: by_id(db, window),
+            awards_by_community: children(db, window, "community_id", &["year", "id"], |m: &community_award::Model| {
                 m.community_id
             }),
-            parties_by_mou: children(db, "mou_id", &["position"], |m: &mou_party::Model| m.mou_id),
-            commitments_by_mou: children(db, "mou_id", &["id"], |m: &commitment::Model| m.mou_id),
-            programmes_by_mou: children(db, "mou_id", &["id"], |m: &programme::Model| m.mou_id.unwrap_or_default()),
+            parties_by_mou: children(db, window, "mou_id", &["position"], |m: &mou_party::Model| m.mou_id),
+            commitments_by_mou: children(db, window, "mou_id", &["id"], |m: &commitment::Model| m.mou_id),
+            programmes_by_mou: children(db, window, "mou_id", &["id"], |m: &programme::Model| {
+                m.mou_id.unwrap_or_default()
+            }),
             partners_by_programme: children(
                 db,
+                window,
                 "programme_id",
                 &["organization_id"],
                 |m: &programme_partner::Model| m.programme_id,
             ),
             curricula_by_programme: children(
                 db,
+                window,
                 "programme_id",
                 &["curriculum_id"],
                 |m: &programme_curriculum::Model| m.programme_id,
             ),
             programmes_by_curriculum: children(
                 db,
+                window,
                 "curriculum_id",
                 &["programme_id"],
                 |m: &programme_curriculum::Model| m.curriculum_id,
             ),
             contributors_by_curriculum: children(
                 db,
+                window,
                 "curriculum_id",
                 &["organization_id"],
                 |m: &curriculum_contributor::Model| m.curriculum_id,
             ),
-            modules_by_curriculum: children(db, "curriculum_id", &["position"], |m: &curriculum_module::Model| {
-                m.curriculum_id
-            }),
+            modules_by_curriculum: children(
+                db,
+                window,
+                "curriculum_id",
+                &["position"],
+                |m: &curriculum_module::Model| m.curriculum_id,
+            ),
             models_by_curriculum: children(
                 db,
+                window,
                 "curriculum_id",
                 &["community_id"],
                 |m: &curriculum_model_community::Model| m.curriculum_id,
             ),
-            history_by_enrolment: children(db, "enrolment_id", &["id"], |m: &enrolment_transition::Model| {
+            history_by_enrolment: children(db, window, "enrolment_id", &["id"], |m: &enrolment_transition::Model| {
                 m.enrolment_id
             }),
+            nested_enrolments: batched(super::nested::NestedPages { db: db.clone() }, window),
+            nested_enrolment_counts: batched(super::nested::NestedCounts { db: db.clone() }, window),
         }
     }
 }

@@ -12,9 +12,13 @@ pub mod idempotency;
 pub mod keyset;
 pub mod loaders;
 pub mod mous;
+pub mod nested;
 pub mod organizations;
 pub mod programmes;
 pub mod stats;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
@@ -29,12 +33,20 @@ use crate::error::AppResult;
 pub struct Store {
     /// The connection pool.
     pub db: DatabaseConnection,
+    /// How many SQL statements this process has run (tests assert on
+    /// differences; metrics can export it).
+    pub statements: Arc<AtomicU64>,
 }
 
 impl Store {
-    /// Wraps a connected pool.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Store { db }
+    /// Wraps a connected pool and starts counting its statements.
+    pub fn new(mut db: DatabaseConnection) -> Self {
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Store { db, statements }
     }
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that

@@ -1,0 +1,55 @@
+use std::time::Duration;
+
+use black_box_tests::{Backend, TestApp};
+use serde_json::json;
+
+// The batch window is widened here so that the count does not depend on how
+// fast a loaded test machine polls 100 sibling fields: what is measured is
+// that every relation is batched, not the scheduler.
+async fn spawn(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |c| c.batch_window = Duration::from_millis(30)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_page_statements_sqlite() {
+    let app = spawn(Backend::Sqlite).await.expect("sqlite");
+    a_nested_page_runs_as_many_statements_for_5_communities_as_for_100(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_page_statements_postgres() {
+    if let Some(app) = spawn(Backend::Postgres).await {
+        a_nested_page_runs_as_many_statements_for_5_communities_as_for_100(app).await;
+    }
+}
+
+const NESTED: &str = "query($n: Int) { communities(first: $n, orderBy: {field: CODE, direction: ASC}) {
+  totalCount
+  nodes { code province { nameEn } awards { year }
+    enrolments(first: 5) { totalCount nodes { status history { to by { code } }
+      programme { code lead { code } partners { code } curricula { code owner { code } }
+        mou { code parties { role organization { code } } commitments { owner { code } } } } } } } } }";
+
+async fn statements_for(app: &TestApp, token: &str, n: i64) -> (u64, usize) {
+    let before = app.statements();
+    let data = app.ok(token, NESTED, json!({ "n": n })).await;
+    let after = app.statements();
+    let rows = data["communities"]["nodes"].as_array().map(Vec::len).unwrap_or(0);
+    (after - before, rows)
+}
+
+async fn a_nested_page_runs_as_many_statements_for_5_communities_as_for_100(app: TestApp) {
+    let token = app.full("FOUNDATION");
+    // 100+ communities, several of them enrolled in programmes.
+    let create = "mutation($code: String!) { createCommunity(input: {code: $code, nameTh: \"ชุมชนเพิ่ม\", provinceCode: \"TH-57\"}) { id } }";
+    for i in 0..70 {
+        app.ok(&token, create, json!({ "code": format!("ZZ-{i:03}") })).await;
+    }
+    // Warm the organisation cache so both runs start alike.
+    app.ok(&token, "{ viewer { subject } }", json!({})).await;
+    let (small, rows_small) = statements_for(&app, &token, 5).await;
+    let (large, rows_large) = statements_for(&app, &token, 100).await;
+    assert_eq!((rows_small, rows_large), (5, 100));
+    assert_eq!(small, large, "statements for 5 communities: {small}, for 100: {large}");
+    assert!(small <= 20, "a nested page is a fixed, small number of statements: {small}");
+}
