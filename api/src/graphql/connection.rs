@@ -32,7 +32,7 @@ impl PageInfo {
 /// Where a connection's `totalCount` comes from.
 pub enum Counter<E: sea_orm::EntityTrait> {
     /// A COUNT over the connection's own selection.
-    Select(sea_orm::Select<E>),
+    Select(Box<sea_orm::Select<E>>),
     /// A batched count of a nested enrolment connection.
     NestedEnrolments(crate::store::nested::CountKey),
 }
@@ -67,7 +67,7 @@ macro_rules! connection {
                 page: crate::store::keyset::Page<<$entity as sea_orm::EntityTrait>::Model>,
                 count: sea_orm::Select<$entity>,
             ) -> Self {
-                $conn { page, count: crate::graphql::connection::Counter::Select(count) }
+                $conn { page, count: crate::graphql::connection::Counter::Select(Box::new(count)) }
             }
 
             /// Wraps a page whose count comes from another source.
@@ -103,7 +103,9 @@ macro_rules! connection {
                 use crate::graphql::connection::Counter;
                 use crate::graphql::context::Ctx;
                 let n = match &self.count {
-                    Counter::Select(select) => crate::store::communities::count(ctx.store()?, select.clone()).await?,
+                    Counter::Select(select) => {
+                        crate::store::communities::count(ctx.store()?, (**select).clone()).await?
+                    }
                     Counter::NestedEnrolments(key) => {
                         ctx.loaders()?.nested_enrolment_counts.load_one(key.clone()).await?.unwrap_or(0)
                     }
