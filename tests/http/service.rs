@@ -73,16 +73,24 @@ async fn concurrent_updates_with_one_version_apply_once(app: TestApp) {
 }
 
 async fn oversized_bodies_are_refused(app: TestApp) {
-    let big = format!("{{ viewer {{ subject }} }} #{}", "x".repeat(2 * 1024 * 1024));
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth(app.full("CDD"))
-        .json(&json!({ "query": big }))
-        .send()
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Announce a 2 MB body and send only its start: the service must answer
+    // 413 from the length alone, without reading (or buffering) the body.
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let token = app.full("CDD");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"query\": \"",
+        2 * 1024 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut response = vec![0u8; 256];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut response))
         .await
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 413);
+        .expect("answered without the body")
+        .expect("read");
+    let status_line = String::from_utf8_lossy(&response[..n]).lines().next().unwrap_or_default().to_owned();
+    assert!(status_line.contains(" 413 "), "{status_line}");
 }
 
 async fn every_migration_rolls_back_and_reapplies(app: TestApp) {
