@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::auth::{OrgDirectory, Tokens};
+use crate::auth::{Issuer, Minter, OrgDirectory, Verifier, issuers};
 use crate::config::{Config, Environment};
 use crate::domain::access::{READ_SCOPES, Scope};
 use crate::graphql::{self, AppSchema, context::Provinces};
@@ -20,8 +20,10 @@ pub struct AppState {
     pub store: Store,
     /// The GraphQL schema (with the store and reference data attached).
     pub schema: AppSchema,
-    /// Token verification and minting.
-    pub tokens: Arc<Tokens>,
+    /// Token verification against the trusted issuers.
+    pub verifier: Arc<Verifier>,
+    /// Development token minting (absent when issuers come from a file).
+    pub minter: Option<Arc<Minter>>,
     /// Organisation codes to ids, cached.
     pub orgs: Arc<OrgDirectory>,
     /// The playground page, rendered once.
@@ -55,27 +57,47 @@ impl AppState {
         }
         let provinces = organizations::provinces(&store).await.map_err(|e| StartError(format!("{e:?}")))?;
         let provinces = Arc::new(Provinces { by_code: provinces.into_iter().map(|p| (p.code.clone(), p)).collect() });
-        let tokens =
-            Arc::new(Tokens::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience, config.jwt_leeway));
-        let playground = playground_page(&config, &tokens);
+        let (verifier, minter) = auth_setup(&config)?;
+        let playground = playground_page(&config, minter.as_deref());
         let orgs = Arc::new(OrgDirectory::new(store.clone()));
         Ok(AppState {
             schema: graphql::build(store.clone(), provinces, orgs.clone()),
             orgs,
             config: Arc::new(config),
             store,
-            tokens,
+            verifier,
+            minter,
             playground: Arc::new(playground),
         })
     }
 }
 
+/// The verifier of the trusted issuers, and the development minter when the
+/// development issuer is the one trusted.
+pub fn auth_setup(config: &Config) -> Result<(Arc<Verifier>, Option<Arc<Minter>>), StartError> {
+    let production = config.environment == Environment::Production;
+    if let Some(path) = &config.trusted_issuers_file {
+        let issuers = issuers::load(path, !production).map_err(|e| StartError(e.to_string()))?;
+        return Ok((Arc::new(Verifier::new(issuers, config.jwt_leeway)), None));
+    }
+    let Some(secret) = config.jwt_secret.as_ref().filter(|_| !production) else {
+        return Err(StartError("no trusted issuers: set TRUSTED_ISSUERS_FILE".into()));
+    };
+    let issuer = Issuer::development(&config.jwt_issuer, &config.jwt_audience, secret.expose());
+    Ok((
+        Arc::new(Verifier::new(vec![issuer], config.jwt_leeway)),
+        Some(Arc::new(Minter::new(secret, &config.jwt_issuer, &config.jwt_audience))),
+    ))
+}
+
 /// The GraphiQL page; in development its requests carry a read-only demo token.
-fn playground_page(config: &Config, tokens: &Tokens) -> String {
+fn playground_page(config: &Config, minter: Option<&Minter>) -> String {
     let source = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Partner records API");
-    if config.environment == Environment::Development {
+    if config.environment == Environment::Development
+        && let Some(minter) = minter
+    {
         let ttl = std::time::Duration::from_secs(30 * 24 * 3600);
-        if let Ok(token) = tokens.mint("FOUNDATION", &READ_SCOPES, ttl, "playground-demo") {
+        if let Ok(token) = minter.mint("FOUNDATION", &READ_SCOPES, ttl, "playground-demo") {
             let header = format!("Bearer {token}");
             return source.header("Authorization", &header).finish();
         }
@@ -147,17 +169,16 @@ async fn shutdown_signal() {
 
 /// Prints a ready-to-paste demo token for each partner (development only).
 pub fn demo_tokens(state: &AppState) -> Vec<(String, String)> {
+    let Some(minter) = &state.minter else {
+        return Vec::new();
+    };
     let ttl = std::time::Duration::from_secs(24 * 3600);
     ["FOUNDATION", "CDD", "GSB", "VILLAGE_FUND"]
         .into_iter()
         .filter_map(|org| {
             let scopes: Vec<Scope> =
                 Scope::ALL.into_iter().filter(|s| org == "CDD" || *s != Scope::CommunitiesClassify).collect();
-            state
-                .tokens
-                .mint(org, &scopes, ttl, &format!("demo-{}", org.to_lowercase()))
-                .ok()
-                .map(|t| (org.to_owned(), t))
+            minter.mint(org, &scopes, ttl, &format!("demo-{}", org.to_lowercase())).ok().map(|t| (org.to_owned(), t))
         })
         .collect()
 }

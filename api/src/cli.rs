@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::app::{AppState, Application, demo_tokens};
-use crate::auth::{Tokens, parse_scopes};
+use crate::auth::{Minter, parse_scopes};
 use crate::config::{Config, Environment};
 use crate::store::connect;
 
@@ -119,7 +119,10 @@ pub async fn run() {
         Command::Token { org, scopes, ttl, sub } => {
             let ttl = parse_ttl(&ttl).unwrap_or_else(|e| fail(e));
             let parsed = parse_scopes(scopes.trim()).unwrap_or_else(|e| fail(e.message()));
-            let tokens = Tokens::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience, config.jwt_leeway);
+            let Some(secret) = config.jwt_secret.as_ref().filter(|_| config.trusted_issuers_file.is_none()) else {
+                fail("minting is for the development issuer: unset TRUSTED_ISSUERS_FILE (and APP_ENV=production)");
+            };
+            let tokens = Minter::new(secret, &config.jwt_issuer, &config.jwt_audience);
             let org = org.trim().to_uppercase();
             let sub = sub.unwrap_or_else(|| format!("cli-{}", org.to_lowercase()));
             let scopes: Vec<_> = parsed.into_iter().collect();

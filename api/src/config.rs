@@ -37,11 +37,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Generated development secrets start with this, so production can refuse them.
+/// Generated development secrets start with this, so they are easy to recognise.
 pub const DEV_SECRET_PREFIX: &str = "dev-";
-
-/// The smallest `JWT_SECRET` production accepts, in bytes.
-pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Everything the service needs to start.
 #[derive(Clone, Debug)]
@@ -55,13 +52,17 @@ pub struct Config {
     pub database: DbSettings,
     /// `DATA_DIR`: where the default SQLite file and the development secret live (default `./data`).
     pub data_dir: PathBuf,
-    /// `JWT_SECRET`: the HS256 secret.
-    pub jwt_secret: Secret,
-    /// `JWT_ISSUER`: the `iss` tokens must carry (default `partner-records`).
+    /// `TRUSTED_ISSUERS_FILE`: the TOML file of trusted issuers (required in
+    /// production). Without it, development trusts only its own HS256 issuer.
+    pub trusted_issuers_file: Option<PathBuf>,
+    /// `JWT_SECRET`: the development issuer's HS256 secret (generated under
+    /// `DATA_DIR` if unset). `None` in production, which refuses HS256.
+    pub jwt_secret: Option<Secret>,
+    /// `JWT_ISSUER`: the development issuer's `iss` (default `partner-records`).
     pub jwt_issuer: String,
-    /// `JWT_AUDIENCE`: the `aud` tokens must carry (default `partner-records-api`).
+    /// `JWT_AUDIENCE`: the development issuer's `aud` (default `partner-records-api`).
     pub jwt_audience: String,
-    /// `JWT_LEEWAY_SECS`: clock skew allowed on `exp`/`nbf` (default 5 s, at most 60).
+    /// `JWT_LEEWAY_SECS`: clock skew allowed on `exp`/`nbf` for every issuer (default 5 s, at most 30).
     pub jwt_leeway: Duration,
     /// `REQUEST_TIMEOUT_SECS`: the most a request may take (default 30 s).
     pub request_timeout: Duration,
@@ -112,20 +113,27 @@ impl Config {
                 format!("sqlite://{}?mode=rwc", data_dir.join("records.db").display())
             }
         };
-        let jwt_secret = match (environment, var("JWT_SECRET")) {
-            (Environment::Production, None) => {
-                return Err(ConfigError("production needs JWT_SECRET (32 bytes or more)".into()));
+        let trusted_issuers_file = var("TRUSTED_ISSUERS_FILE").map(PathBuf::from);
+        let jwt_secret = match environment {
+            Environment::Production => {
+                if trusted_issuers_file.is_none() {
+                    return Err(ConfigError(
+                        "production needs TRUSTED_ISSUERS_FILE (RS256, ES256 or EdDSA keys)".into(),
+                    ));
+                }
+                if var("JWT_SECRET").is_some() {
+                    return Err(ConfigError("JWT_SECRET is set, but production refuses HS256: remove it".into()));
+                }
+                None
             }
-            (Environment::Production, Some(s)) => {
-                check_production_secret(&s, &data_dir)?;
-                Secret::new(s)
+            Environment::Development if trusted_issuers_file.is_some() => var("JWT_SECRET").map(Secret::new),
+            Environment::Development => {
+                Some(Secret::new(var("JWT_SECRET").map_or_else(|| development_secret(&data_dir), Ok)?))
             }
-            (Environment::Development, Some(s)) => Secret::new(s),
-            (Environment::Development, None) => Secret::new(development_secret(&data_dir)?),
         };
         let leeway: u64 = parsed("JWT_LEEWAY_SECS", 5)?;
-        if leeway > 60 {
-            return Err(ConfigError("JWT_LEEWAY_SECS may be at most 60".into()));
+        if leeway > 30 {
+            return Err(ConfigError("JWT_LEEWAY_SECS may be at most 30".into()));
         }
         let demo_default = environment == Environment::Development;
         let demo_data = parsed("DEMO_DATA", demo_default)? && environment == Environment::Development;
@@ -140,6 +148,7 @@ impl Config {
                 url,
             },
             data_dir,
+            trusted_issuers_file,
             jwt_secret,
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "partner-records".into()),
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "partner-records-api".into()),
@@ -150,21 +159,6 @@ impl Config {
             demo_data,
         })
     }
-}
-
-fn check_production_secret(secret: &str, data_dir: &std::path::Path) -> Result<(), ConfigError> {
-    if secret.len() < MIN_SECRET_BYTES {
-        return Err(ConfigError(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production")));
-    }
-    let generated = std::fs::read_to_string(data_dir.join("jwt-secret")).ok();
-    if secret.starts_with(DEV_SECRET_PREFIX) || generated.as_deref().map(str::trim) == Some(secret) {
-        return Err(ConfigError("JWT_SECRET is a development secret; production refuses it".into()));
-    }
-    let distinct: std::collections::HashSet<char> = secret.chars().collect();
-    if distinct.len() < 8 {
-        return Err(ConfigError("JWT_SECRET is too weak (too few distinct characters)".into()));
-    }
-    Ok(())
 }
 
 /// The development secret kept under the data folder, generated once.

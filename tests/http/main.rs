@@ -4,6 +4,7 @@ mod access;
 mod batching;
 mod communities;
 mod enrolments;
+mod issuers;
 mod mous;
 mod pagination;
 mod programmes;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use api::app::Application;
-use api::auth::Tokens;
+use api::auth::Minter;
 use api::config::{Config, Environment, Secret};
 use api::domain::access::Scope;
 use api::store::connect::DbSettings;
@@ -46,7 +46,7 @@ pub struct TestApp {
     pub backend: Backend,
     /// The database URL and schema, for direct SQL checks.
     pub db: DbSettings,
-    tokens: Tokens,
+    tokens: Minter,
     statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -98,7 +98,8 @@ impl TestApp {
             bind_addr: "127.0.0.1:0".parse().expect("addr"),
             database: db.clone(),
             data_dir: std::env::temp_dir().join("partner-records-tests"),
-            jwt_secret: Secret::new(SECRET),
+            trusted_issuers_file: None,
+            jwt_secret: Some(Secret::new(SECRET)),
             jwt_issuer: ISSUER.into(),
             jwt_audience: AUDIENCE.into(),
             jwt_leeway: Duration::from_secs(5),
@@ -111,7 +112,7 @@ impl TestApp {
         let app = Application::build(config).await.expect("the service starts");
         let base = format!("http://{}", app.local_addr());
         let statements = app.state().store.statements.clone();
-        let tokens = Tokens::new(&Secret::new(SECRET), ISSUER, AUDIENCE, Duration::from_secs(5));
+        let tokens = Minter::new(&Secret::new(SECRET), ISSUER, AUDIENCE);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;

@@ -1,20 +1,26 @@
-//! Bearer tokens: verification (every request) and minting (the CLI and
-//! development). At this stage tokens are HS256 with a shared secret.
+//! Bearer tokens: verification against the trusted issuers (every request)
+//! and minting for development (the CLI, demo tokens, the playground).
 //!
 //! Every validation setting is chosen here, not left to the library:
 //! `exp`, `iat`, `iss`, `aud` and `sub` are required; `nbf` is honoured;
 //! the leeway is the configured one (5 s by default, not the library's 60);
-//! the algorithm is pinned to HS256; tokens over 8 KiB are refused unread.
+//! the algorithm is pinned by the key the `kid` selects (no HS/RS confusion,
+//! no `none`); tokens over 8 KiB are refused unread; a token whose `org` or
+//! scopes go beyond its issuer's grant is refused.
 
 mod directory;
+pub mod issuers;
+pub mod keys;
 
 pub use directory::OrgDirectory;
+pub use issuers::Issuer;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use jsonwebtoken::dangerous::insecure_decode_claims;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
@@ -46,64 +52,23 @@ pub struct Claims {
     pub aud: String,
 }
 
-/// Verifies and mints tokens.
+/// Mints development tokens (HS256 with the shared secret): the CLI, the
+/// demo tokens and the playground use it.
 #[derive(Clone)]
-pub struct Tokens {
+pub struct Minter {
     encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
     issuer: String,
     audience: String,
 }
 
-impl Tokens {
-    /// Tokens signed with `secret`, for `issuer` and `audience`.
-    pub fn new(secret: &Secret, issuer: &str, audience: &str, leeway: Duration) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.algorithms = vec![Algorithm::HS256];
-        validation.leeway = leeway.as_secs();
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        validation.set_audience(&[audience]);
-        validation.set_issuer(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        Tokens {
+impl Minter {
+    /// A minter for the development issuer.
+    pub fn new(secret: &Secret, issuer: &str, audience: &str) -> Self {
+        Minter {
             encoding: EncodingKey::from_secret(secret.expose()),
-            decoding: DecodingKey::from_secret(secret.expose()),
-            validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
         }
-    }
-
-    /// Verifies a token's signature and claims. Does not touch the database.
-    pub fn verify(&self, token: &str) -> AppResult<Claims> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(AppError::Unauthenticated("the token is too large".into()));
-        }
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            let why = match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::ImmatureSignature => "the token is not valid yet",
-                ErrorKind::InvalidAudience => "the token is for another audience",
-                ErrorKind::InvalidIssuer => "the token is from an untrusted issuer",
-                ErrorKind::InvalidSignature => "the token's signature is invalid",
-                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
-                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-                _ => "the token is malformed",
-            };
-            AppError::Unauthenticated(why.into())
-        })?;
-        let claims = data.claims;
-        if claims.sub.trim().is_empty() || claims.sub.len() > 200 {
-            return Err(AppError::Unauthenticated("the token's sub is empty or too long".into()));
-        }
-        if claims.org.trim().is_empty() {
-            return Err(AppError::Unauthenticated("the token names no organization".into()));
-        }
-        Ok(claims)
     }
 
     /// Mints a token for `org` with `scopes`, valid for `ttl`.
@@ -120,6 +85,99 @@ impl Tokens {
             aud: self.audience.clone(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(AppError::internal)
+    }
+}
+
+/// A verified token: its claims and the scopes granted.
+pub struct Verified {
+    /// The token's claims.
+    pub claims: Claims,
+    /// The scopes it carries, all within its issuer's grant.
+    pub scopes: BTreeSet<Scope>,
+}
+
+/// Only `iss`, read before verification to pick the issuer's keys.
+#[derive(Deserialize)]
+struct IssuerOnly {
+    iss: String,
+}
+
+/// Verifies tokens against the trusted issuers.
+pub struct Verifier {
+    issuers: Vec<Issuer>,
+    leeway: Duration,
+}
+
+fn unauthenticated(why: &str) -> AppError {
+    AppError::Unauthenticated(why.to_owned())
+}
+
+impl Verifier {
+    /// A verifier trusting `issuers`, with `leeway` on `exp` and `nbf`.
+    pub fn new(issuers: Vec<Issuer>, leeway: Duration) -> Self {
+        Verifier { issuers, leeway }
+    }
+
+    /// Verifies a token: signature, algorithm pinned by the key, claims, and
+    /// the issuer's grant. Never touches the database.
+    pub async fn verify(&self, token: &str) -> AppResult<Verified> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(unauthenticated("the token is too large"));
+        }
+        let header = decode_header(token).map_err(|_| unauthenticated("the token is malformed"))?;
+        // Read `iss` only to choose the keys; nothing is trusted until the
+        // signature is verified below with the key that issuer published.
+        let unverified: IssuerOnly =
+            insecure_decode_claims(token).map_err(|_| unauthenticated("the token is malformed"))?;
+        let Some(issuer) = self.issuers.iter().find(|i| i.iss == unverified.iss) else {
+            return Err(unauthenticated("the token is from an untrusted issuer"));
+        };
+        let Some(key) = issuer.keys.find(header.kid.as_deref()).await else {
+            return Err(unauthenticated("the token's key is unknown"));
+        };
+        if key.alg != header.alg {
+            return Err(unauthenticated("the token's algorithm does not match its key"));
+        }
+        let mut validation = Validation::new(key.alg);
+        validation.algorithms = vec![key.alg];
+        validation.leeway = self.leeway.as_secs();
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = true;
+        validation.set_audience(&issuer.audiences);
+        validation.set_issuer(&[&issuer.iss]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        let data = decode::<Claims>(token, &key.key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            unauthenticated(match e.kind() {
+                ErrorKind::ExpiredSignature => "the token has expired",
+                ErrorKind::ImmatureSignature => "the token is not valid yet",
+                ErrorKind::InvalidAudience => "the token is for another audience",
+                ErrorKind::InvalidIssuer => "the token is from an untrusted issuer",
+                ErrorKind::InvalidSignature => "the token's signature is invalid",
+                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+                _ => "the token is malformed",
+            })
+        })?;
+        let claims = data.claims;
+        if claims.sub.trim().is_empty() || claims.sub.len() > 200 {
+            return Err(unauthenticated("the token's sub is empty or too long"));
+        }
+        if claims.org.trim().is_empty() || claims.org.len() > 40 {
+            return Err(unauthenticated("the token names no organization"));
+        }
+        if claims.iat > Utc::now().timestamp() + self.leeway.as_secs() as i64 {
+            return Err(unauthenticated("the token was issued in the future"));
+        }
+        let scopes = parse_scopes(&claims.scope)?;
+        if !issuer.may_speak_for(&claims.org) {
+            return Err(AppError::forbidden("the token's issuer may not speak for its organization"));
+        }
+        if let Some(extra) = scopes.iter().find(|s| !issuer.max_scopes.contains(s)) {
+            return Err(AppError::forbidden(format!("the token's issuer may not grant {}", extra.as_str())));
+        }
+        Ok(Verified { claims, scopes })
     }
 }
 
@@ -146,9 +204,9 @@ pub fn parse_scopes(claim: &str) -> AppResult<BTreeSet<Scope>> {
     Ok(out)
 }
 
-/// Turns verified claims into the request's actor, resolving the organisation.
-pub async fn actor(claims: Claims, orgs: &OrgDirectory) -> AppResult<Actor> {
-    let scopes = parse_scopes(&claims.scope)?;
+/// Turns a verified token into the request's actor, resolving the organisation.
+pub async fn actor(verified: Verified, orgs: &OrgDirectory) -> AppResult<Actor> {
+    let Verified { claims, scopes } = verified;
     let Some(org_id) = orgs.id_of(&claims.org).await? else {
         return Err(AppError::Unauthenticated(format!(
             "unknown organization {}",

@@ -31,8 +31,12 @@ fn refused(status: StatusCode, err: AppError, request_id: &str) -> Response {
 pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let id = request_id(&headers);
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let actor = match auth::bearer(authorization).and_then(|t| state.tokens.verify(t)) {
-        Ok(claims) => match auth::actor(claims, &state.orgs).await {
+    let verified = match auth::bearer(authorization) {
+        Ok(token) => state.verifier.verify(token).await,
+        Err(e) => Err(e),
+    };
+    let actor = match verified {
+        Ok(verified) => match auth::actor(verified, &state.orgs).await {
             Ok(actor) => actor,
             Err(e @ AppError::Unauthenticated(_)) => return refused(StatusCode::UNAUTHORIZED, e, &id),
             Err(e) => {
@@ -40,6 +44,7 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
                 return refused(StatusCode::SERVICE_UNAVAILABLE, e, &id);
             }
         },
+        Err(e @ AppError::Forbidden(_)) => return refused(StatusCode::FORBIDDEN, e, &id),
         Err(e) => return refused(StatusCode::UNAUTHORIZED, e, &id),
     };
     tracing::info!(org = %actor.org_code, sub = %actor.subject, request_id = %id, "graphql request");
