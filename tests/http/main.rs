@@ -5,6 +5,7 @@ mod batching;
 mod communities;
 mod enrolments;
 mod issuers;
+mod matrix;
 mod mous;
 mod pagination;
 mod programmes;

@@ -223,6 +223,14 @@ pub async fn actor(verified: Verified, orgs: &OrgDirectory) -> AppResult<Actor> 
     })
 }
 
+/// The first 12 hex digits of the SHA-256 of a credential: what logs show
+/// instead of a token.
+pub fn token_fingerprint(credential: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(credential.as_bytes());
+    hex::encode(&digest[..6])
+}
+
 /// The bearer token of an `Authorization` header value.
 pub fn bearer(header: Option<&str>) -> AppResult<&str> {
     let Some(value) = header else {

@@ -35,6 +35,11 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
         Ok(token) => state.verifier.verify(token).await,
         Err(e) => Err(e),
     };
+    if let Err(e) = &verified {
+        // Never the token itself: a short hash lets support match reports.
+        let hash = authorization.map(auth::token_fingerprint).unwrap_or_default();
+        tracing::info!(code = e.code(), reason = %e.message(), token_sha256 = %hash, "token refused");
+    }
     let actor = match verified {
         Ok(verified) => match auth::actor(verified, &state.orgs).await {
             Ok(actor) => actor,
@@ -47,7 +52,10 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
         Err(e @ AppError::Forbidden(_)) => return refused(StatusCode::FORBIDDEN, e, &id),
         Err(e) => return refused(StatusCode::UNAUTHORIZED, e, &id),
     };
-    tracing::info!(org = %actor.org_code, sub = %actor.subject, request_id = %id, "graphql request");
+    let span = tracing::Span::current();
+    span.record("org", actor.org_code.as_str());
+    span.record("sub", actor.subject.as_str());
+    tracing::info!(org = %actor.org_code, sub = %actor.subject, "graphql request");
     let request = request.into_inner().data(actor).data(Loaders::new(&state.store.db, state.config.batch_window));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
