@@ -512,19 +512,16 @@ impl Seeder<'_> {
 
     /// Records that `actor` created record `id` of GraphQL type `entity_type`.
     async fn created(&self, entity_type: &str, id: i64, actor: Org) -> Result<(), DbErr> {
-        change_event::ActiveModel {
-            at: Set(self.now),
-            operation: Set("CREATED".to_owned()),
-            entity_type: Set(entity_type.to_owned()),
-            entity_id: Set(id),
-            actor_org_id: Set(self.orgs.id(actor)),
-            subject: Set(SUBJECT.to_owned()),
-            changed_fields: Set("*".to_owned()),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        Ok(())
+        crate::store::changes::insert(
+            self.txn,
+            crate::domain::enums::ChangeOperation::Created,
+            entity_type,
+            id,
+            self.orgs.id(actor),
+            SUBJECT,
+            "*",
+        )
+        .await
     }
 
     /// The demo communities (created and classified by CDD), their contacts

@@ -2,6 +2,7 @@
 
 mod access;
 mod batching;
+mod changes;
 mod communities;
 mod enrolments;
 mod issuers;

@@ -2,6 +2,8 @@
 //! file or a fresh PostgreSQL schema, and talk to it over HTTP with real
 //! HS256 tokens.
 
+pub mod process;
+
 use std::time::Duration;
 
 use api::app::Application;
@@ -34,6 +36,34 @@ pub fn all_scopes() -> Vec<&'static str> {
 /// The PostgreSQL server the tests use.
 pub fn postgres_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Creates a fresh PostgreSQL schema and returns its name, or `None` when
+/// PostgreSQL is unreachable outside CI (with CI=true that is a failure).
+pub async fn postgres_schema() -> Option<String> {
+    let url = postgres_url();
+    let admin = match Database::connect(&url).await {
+        Ok(admin) => admin,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required when CI=true but {url} is unreachable: {e}");
+            }
+            eprintln!("skipping a PostgreSQL test: {url} is unreachable ({e})");
+            return None;
+        }
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+    admin.close().await.ok();
+    Some(schema)
+}
+
+/// A token for `org` with `scopes`, signed for the test issuer.
+pub fn token_for(org: &str, scopes: &[&str]) -> String {
+    let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+    Minter::new(&Secret::new(SECRET), ISSUER, AUDIENCE)
+        .mint(org, &scopes, Duration::from_secs(3600), &format!("test-{}", org.to_lowercase()))
+        .expect("mint")
 }
 
 /// A running service.
@@ -75,23 +105,7 @@ impl TestApp {
                 let file = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
                 settings(format!("sqlite://{}?mode=rwc", file.display()), None)
             }
-            Backend::Postgres => {
-                let url = postgres_url();
-                let admin = match Database::connect(&url).await {
-                    Ok(admin) => admin,
-                    Err(e) => {
-                        if std::env::var("CI").is_ok_and(|v| v == "true") {
-                            panic!("PostgreSQL is required when CI=true but {url} is unreachable: {e}");
-                        }
-                        eprintln!("skipping the PostgreSQL half: {url} is unreachable ({e})");
-                        return None;
-                    }
-                };
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
-                admin.close().await.ok();
-                settings(url, Some(schema))
-            }
+            Backend::Postgres => settings(postgres_url(), Some(postgres_schema().await?)),
         };
         let mut config = Config {
             environment: Environment::Development,

@@ -90,19 +90,31 @@ pub struct ChangeQuery;
 /// The `changes` root field.
 #[Object]
 impl ChangeQuery {
-    /// Committed changes after a cursor, oldest first, limited to records the
-    /// caller may read (`changes:read`).
+    /// Committed changes after a cursor, in commit order, limited to records
+    /// the caller may read (`changes:read`). Polling with the last cursor
+    /// never misses an event and never repeats one. With `entityId`, the
+    /// history (audit trail) of one record.
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        first: Option<i32>,
+        #[graphql(desc = "The cursor of the last event already read; omit to start from the beginning.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "How many events to return (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Only events of these record types (GraphQL type names, e.g. \"Enrolment\").")]
         entity_types: Option<Vec<String>>,
+        #[graphql(desc = "Only events of this record: its history.")] entity_id: Option<ID>,
     ) -> Result<ChangeEventConnection> {
         let actor = ctx.actor_with(Scope::ChangesRead)?;
-        let page =
-            store::page(ctx.store()?, actor, &connection::args(first, after, None, None), entity_types.as_deref())
-                .await?;
+        let entity = match &entity_id {
+            Some(id) => match ids::decode_any(id) {
+                Some(found) => Some(found),
+                None => return Err(AppError::bad_input("entityId", "not a valid id").into()),
+            },
+            None => None,
+        };
+        let args = connection::args(first, after, None, None);
+        let page = store::page(ctx.store()?, actor, &args, entity_types.as_deref(), entity).await?;
         let page_info = PageInfo::of(&page);
         let events: Vec<(String, change_event::Model)> = page.rows;
         Ok(ChangeEventConnection {

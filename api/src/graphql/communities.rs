@@ -279,14 +279,12 @@ impl CommunityMutation {
 
     /// Updates a community (`communities:write`), checking `expectedVersion`.
     async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<Community> {
-        let id = store::update(ctx.store()?, ctx.actor()?, input).await?;
-        reload(ctx, id).await
+        Ok(Community(store::update(ctx.store()?, ctx.actor()?, input).await?))
     }
 
     /// Sets or clears a community's tourism tier (`communities:classify`).
     async fn classify_community(&self, ctx: &Context<'_>, input: ClassifyCommunityInput) -> Result<Community> {
         let id = ids::decode(Kind::Community, &input.id, "id")?;
-        store::classify(ctx.store()?, ctx.actor()?, id, input.expected_version, input.tier).await?;
-        reload(ctx, id).await
+        Ok(Community(store::classify(ctx.store()?, ctx.actor()?, id, input.expected_version, input.tier).await?))
     }
 }

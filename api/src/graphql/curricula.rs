@@ -197,7 +197,6 @@ impl CurriculumMutation {
 
     /// Updates a curriculum: its owner or contributors (`curricula:write`).
     async fn update_curriculum(&self, ctx: &Context<'_>, input: UpdateCurriculumInput) -> Result<Curriculum> {
-        let id = store::update(ctx.store()?, ctx.actor()?, input).await?;
-        reload(ctx, id).await
+        Ok(Curriculum(store::update(ctx.store()?, ctx.actor()?, input).await?))
     }
 }

@@ -217,7 +217,6 @@ impl EnrolmentMutation {
 
     /// Moves an enrolment to another status, as the lifecycle allows (`enrolments:write`).
     async fn transition_enrolment(&self, ctx: &Context<'_>, input: TransitionEnrolmentInput) -> Result<Enrolment> {
-        let id = store::transition_enrolment(ctx.store()?, ctx.actor()?, input).await?;
-        reload(ctx, id).await
+        Ok(Enrolment(store::transition_enrolment(ctx.store()?, ctx.actor()?, input).await?))
     }
 }

@@ -251,15 +251,13 @@ impl MouMutation {
 
     /// Updates an MOU's terms or status: its lead and partners (`mous:write`).
     async fn update_mou(&self, ctx: &Context<'_>, input: UpdateMouInput) -> Result<Mou> {
-        let id = store::update(ctx.store()?, ctx.actor()?, input).await?;
-        reload(ctx, id).await
+        Ok(Mou(store::update(ctx.store()?, ctx.actor()?, input).await?))
     }
 
     /// Records the caller's organisation's signature on a NEGOTIATING MOU (`mous:write`).
     async fn sign_mou(&self, ctx: &Context<'_>, input: SignMouInput) -> Result<Mou> {
         let id = ids::decode(Kind::Mou, &input.id, "id")?;
-        store::sign(ctx.store()?, ctx.actor()?, id, input.expected_version).await?;
-        reload(ctx, id).await
+        Ok(Mou(store::sign(ctx.store()?, ctx.actor()?, id, input.expected_version).await?))
     }
 
     /// Adds a commitment to an MOU: one of its parties (`mous:write`).
@@ -275,7 +273,6 @@ impl MouMutation {
 
     /// Updates a commitment: its owner or the MOU's lead (`mous:write`).
     async fn update_commitment(&self, ctx: &Context<'_>, input: UpdateCommitmentInput) -> Result<Commitment> {
-        let id = store::update_commitment(ctx.store()?, ctx.actor()?, input).await?;
-        reload_commitment(ctx, id).await
+        Ok(Commitment(store::update_commitment(ctx.store()?, ctx.actor()?, input).await?))
     }
 }

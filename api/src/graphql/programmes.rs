@@ -198,7 +198,6 @@ impl ProgrammeMutation {
 
     /// Updates a programme: its lead or partners (`programmes:write`).
     async fn update_programme(&self, ctx: &Context<'_>, input: UpdateProgrammeInput) -> Result<Programme> {
-        let id = store::update(ctx.store()?, ctx.actor()?, input).await?;
-        reload(ctx, id).await
+        Ok(Programme(store::update(ctx.store()?, ctx.actor()?, input).await?))
     }
 }

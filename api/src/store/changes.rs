@@ -3,7 +3,8 @@
 //! partners sync from.
 
 use entity::change_event;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, DbBackend, ExprTrait};
 
 use super::now;
 use crate::domain::access::Actor;
@@ -24,19 +25,68 @@ pub async fn record<C: ConnectionTrait>(
     let mut fields: Vec<&str> = fields.to_vec();
     fields.sort_unstable();
     fields.dedup();
-    change_event::ActiveModel {
-        at: Set(now()),
-        operation: Set(operation.as_str().to_owned()),
-        entity_type: Set(kind.name().to_owned()),
-        entity_id: Set(id),
-        actor_org_id: Set(actor.org_id),
-        subject: Set(actor.subject.chars().take(200).collect()),
-        changed_fields: Set(fields.join(" ")),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    let subject: String = actor.subject.chars().take(200).collect();
+    insert(conn, operation, kind.name(), id, actor.org_id, &subject, &fields.join(" ")).await?;
     Ok(())
+}
+
+/// Inserts one event row, stamped with the writing transaction's id on
+/// PostgreSQL (the feed's commit order; see [`visible_prefix`]).
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    operation: ChangeOperation,
+    entity_type: &str,
+    entity_id: i64,
+    actor_org_id: i64,
+    subject: &str,
+    changed_fields: &str,
+) -> Result<(), sea_orm::DbErr> {
+    use change_event::Column as C;
+    let backend = conn.get_database_backend();
+    let txid: SimpleExpr = match backend {
+        DbBackend::Postgres => Expr::cust("pg_current_xact_id()::text::bigint"),
+        _ => Expr::val(0i64),
+    };
+    let statement = Query::insert()
+        .into_table(change_event::Entity)
+        .columns([
+            C::At,
+            C::Operation,
+            C::EntityType,
+            C::EntityId,
+            C::ActorOrgId,
+            C::Subject,
+            C::ChangedFields,
+            C::Txid,
+        ])
+        .values_panic([
+            now().into(),
+            operation.as_str().into(),
+            entity_type.into(),
+            entity_id.into(),
+            actor_org_id.into(),
+            subject.into(),
+            changed_fields.into(),
+            txid,
+        ])
+        .to_owned();
+    conn.execute_raw(backend.build(&statement)).await?;
+    Ok(())
+}
+
+/// On PostgreSQL, the events whose transactions have all ended: those
+/// older than the oldest transaction still running. Every event a later
+/// commit can add sorts after them in `(txid, id)` order, so a consumer that
+/// reads this prefix never misses an event and never sees one twice.
+/// On SQLite, writers are serialised, so every committed event qualifies.
+pub fn visible_prefix(backend: DbBackend) -> Option<SimpleExpr> {
+    match backend {
+        DbBackend::Postgres => Some(
+            Expr::col(change_event::Column::Txid)
+                .lt(Expr::cust("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")),
+        ),
+        _ => None,
+    }
 }
 
 /// Events `actor` may read: of record types whose read scope it holds, and
@@ -84,8 +134,13 @@ pub fn readable(actor: &Actor) -> sea_orm::Condition {
     any
 }
 
-/// The keyset of the change feed: commit order.
-pub const SORT: super::keyset::SortKey = super::keyset::SortKey::by_id("change.id");
+/// The keyset of the change feed: commit order, `(txid, id)`.
+pub const SORT: super::keyset::SortKey = super::keyset::SortKey {
+    tag: "change.commit",
+    column: "txid",
+    value: super::keyset::SortValue::Int,
+    descending: false,
+};
 
 /// A page of the feed after a cursor, optionally of some record types only.
 pub async fn page(
@@ -93,9 +148,18 @@ pub async fn page(
     actor: &Actor,
     args: &super::keyset::PageArgs,
     entity_types: Option<&[String]>,
+    entity: Option<(Kind, i64)>,
 ) -> AppResult<super::keyset::Page<change_event::Model>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let mut select = change_event::Entity::find().filter(readable(actor));
+    if let Some(prefix) = visible_prefix(store.backend()) {
+        select = select.filter(prefix);
+    }
+    if let Some((kind, id)) = entity {
+        select = select
+            .filter(change_event::Column::EntityType.eq(kind.name()))
+            .filter(change_event::Column::EntityId.eq(id));
+    }
     if let Some(types) = entity_types {
         for t in types {
             if Kind::from_name(t).is_none() {
@@ -104,5 +168,5 @@ pub async fn page(
         }
         select = select.filter(change_event::Column::EntityType.is_in(types.iter().cloned()));
     }
-    super::keyset::window(args, SORT)?.fetch(&store.db, select, |_| None, |e| e.id).await
+    super::keyset::window(args, SORT)?.fetch(&store.db, select, |e| Some(e.txid.to_string()), |e| e.id).await
 }

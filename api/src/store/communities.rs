@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::keyset::{self, Page, PageArgs, SortKey, SortValue};
-use super::{Store, changes, idempotency, now};
+use super::{Store, changes, commit_returning, idempotency, now};
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{AwardCategory, ChangeOperation, OrderDirection, TourismTier};
 use crate::domain::ids::{self, Kind};
@@ -341,7 +341,7 @@ pub fn diff<T: PartialEq + Clone>(
 }
 
 /// Updates a community; absent fields stay as they are.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -> AppResult<i64> {
+pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -> AppResult<community::Model> {
     actor.require(Scope::CommunitiesWrite)?;
     let id = ids::decode(Kind::Community, &input.id, "id")?;
     let name_th = input.name_th.as_deref().map(|v| text::required("nameTh", v, limits::NAME)).transpose()?;
@@ -403,12 +403,11 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -
         }
     }
     if fields.is_empty() {
-        return Ok(id);
+        return commit_returning::<community::Entity>(tx, id).await;
     }
     bump(&tx, am, id, input.expected_version, Kind::Community).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<community::Entity>(tx, id).await
 }
 
 /// Sets (or clears) a community's tourism tier, noting who assessed it.
@@ -418,7 +417,7 @@ pub async fn classify(
     id: i64,
     expected_version: i32,
     tier: Option<TourismTier>,
-) -> AppResult<i64> {
+) -> AppResult<community::Model> {
     actor.require(Scope::CommunitiesClassify)?;
     let tx = store.begin_write().await?;
     let cur: community::Model =
@@ -436,8 +435,7 @@ pub async fn classify(
     }
     bump(&tx, am, id, expected_version, Kind::Community).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<community::Entity>(tx, id).await
 }
 
 /// Limits a selection to the ids of its rows (for subqueries).

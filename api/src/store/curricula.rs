@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::communities::{bump, current, diff};
 use super::keyset::{self, Page, PageArgs, SortKey};
-use super::{Store, changes, idempotency, now, organizations};
+use super::{Store, changes, commit_returning, idempotency, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::enums::{self, ChangeOperation, CurriculumKind, CurriculumStatus, FocusArea};
 use crate::domain::ids::{self, Kind};
@@ -225,7 +225,7 @@ pub async fn contributor_ids<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult
 }
 
 /// Updates a curriculum: its owner or contributors.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) -> AppResult<i64> {
+pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) -> AppResult<curriculum::Model> {
     actor.require(Scope::CurriculaWrite)?;
     let id = ids::decode(Kind::Curriculum, &input.id, "id")?;
     let title_th = input.title_th.as_deref().map(|v| text::required("titleTh", v, limits::NAME)).transpose()?;
@@ -296,11 +296,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
         None => None,
     };
     if fields.is_empty() {
-        return Ok(id);
+        return commit_returning::<curriculum::Entity>(tx, id).await;
     }
     replace_parts(&tx, id, contributors.as_deref(), modules, models.as_deref()).await?;
     bump(&tx, am, id, input.expected_version, Kind::Curriculum).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Curriculum, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<curriculum::Entity>(tx, id).await
 }

@@ -7,7 +7,7 @@ use sea_orm::{
 
 use super::communities::{bump, check_version};
 use super::keyset::{self, Page, PageArgs, SortKey};
-use super::{Store, changes, idempotency, lock_row, now, programmes};
+use super::{Store, changes, commit_returning, idempotency, lock_row, now, programmes};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::enums::{self, ChangeOperation, EnrolmentStatus, ProgrammeStatus, TourismTier};
 use crate::domain::ids::{self, Kind};
@@ -189,7 +189,11 @@ pub async fn nominate(
 }
 
 /// Moves an enrolment along its lifecycle, by the organisation the rules name.
-pub async fn transition_enrolment(store: &Store, actor: &Actor, input: TransitionEnrolmentInput) -> AppResult<i64> {
+pub async fn transition_enrolment(
+    store: &Store,
+    actor: &Actor,
+    input: TransitionEnrolmentInput,
+) -> AppResult<enrolment::Model> {
     actor.require(Scope::EnrolmentsWrite)?;
     let id = ids::decode(Kind::Enrolment, &input.id, "id")?;
     let note = text::optional("note", input.note.as_deref(), limits::NOTE)?;
@@ -226,6 +230,5 @@ pub async fn transition_enrolment(store: &Store, actor: &Actor, input: Transitio
     bump(&tx, am, id, input.expected_version, Kind::Enrolment).await?;
     transition(&tx, id, Some(from), input.to, actor, note).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<enrolment::Entity>(tx, id).await
 }

@@ -10,7 +10,8 @@ use std::pin::Pin;
 use entity::idempotency_key;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ExprTrait, QueryFilter, Statement,
 };
 use sha2::{Digest, Sha256};
 
@@ -63,6 +64,21 @@ pub async fn create(
     }
     let print = fingerprint(operation, input);
     let tx = store.begin_write().await?;
+    // Requests with the same key queue here until the first commits (on
+    // SQLite, `BEGIN IMMEDIATE` already serialises writers), so exactly one
+    // creates and the others find its key and replay it.
+    if store.backend() == DbBackend::Postgres {
+        let digest = Sha256::digest(format!("{}:{key}", actor.org_id));
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        let lock = i64::from_be_bytes(first);
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [lock.into()],
+        ))
+        .await?;
+    }
     if let Some(existing) = find(&tx, actor, key).await? {
         return replay(existing, operation, &print);
     }
@@ -72,7 +88,17 @@ pub async fn create(
         .filter(idempotency_key::Column::Key.eq(key))
         .exec(&tx)
         .await?;
-    let id = create(&tx).await?;
+    let id = match create(&tx).await {
+        Ok(id) => id,
+        Err(AppError::Conflict(message)) => {
+            drop(tx);
+            return match find(&store.db, actor, key).await? {
+                Some(existing) => replay(existing, operation, &print),
+                None => Err(AppError::Conflict(message)),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     let stored = idempotency_key::ActiveModel {
         organization_id: Set(actor.org_id),
         key: Set(key.to_owned()),

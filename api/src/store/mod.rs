@@ -22,11 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, PrimaryKeyTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// The database handle the service shares across requests.
 #[derive(Clone, Debug)]
@@ -70,6 +70,18 @@ impl Store {
 /// value read back equals the value written and cursors round-trip.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// Reads record `id` of `E` inside `tx`, then commits: a mutation returns
+/// the row as it wrote it, not as a later writer may already have left it.
+pub async fn commit_returning<E>(tx: DatabaseTransaction, id: i64) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = i64>,
+{
+    let model = E::find_by_id(id).one(&tx).await?.ok_or_else(|| AppError::internal("the written row is missing"))?;
+    tx.commit().await?;
+    Ok(model)
 }
 
 /// Locks the row `id` of `table` for the rest of the transaction (PostgreSQL:

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::communities::{bump, contains_pattern, current, diff, search_condition};
 use super::keyset::{self, Page, PageArgs, SortKey};
-use super::{Store, changes, idempotency, now, organizations};
+use super::{Store, changes, commit_returning, idempotency, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::date::naive;
 use crate::domain::enums::{ChangeOperation, CommitmentStatus, MouStatus, PartyRole};
@@ -174,7 +174,7 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateMouInput, key: Op
 }
 
 /// Updates an MOU's terms or moves its status. Terms are frozen once SIGNED.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppResult<i64> {
+pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppResult<mou::Model> {
     actor.require(Scope::MousWrite)?;
     let id = ids::decode(Kind::Mou, &input.id, "id")?;
     let title_th = input.title_th.as_deref().map(|v| text::required("titleTh", v, limits::NAME)).transpose()?;
@@ -224,12 +224,11 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppR
         am.status = Set(to.as_str().to_owned());
     }
     if fields.is_empty() {
-        return Ok(id);
+        return commit_returning::<mou::Entity>(tx, id).await;
     }
     bump(&tx, am, id, input.expected_version, Kind::Mou).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<mou::Entity>(tx, id).await
 }
 
 /// Loads an MOU for a change by one of its parties (LEAD or PARTNER).
@@ -250,7 +249,7 @@ async fn load_for_party<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64, ex
 
 /// Records the caller's organisation's signature; when every LEAD and
 /// PARTNER has signed, the MOU becomes SIGNED and `signedOn` is set.
-pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppResult<i64> {
+pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppResult<mou::Model> {
     actor.require(Scope::MousWrite)?;
     let tx = store.begin_write().await?;
     let Some(cur) = mou::Entity::find_by_id(id).one(&tx).await? else {
@@ -287,8 +286,7 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
     }
     bump(&tx, am, id, expected, Kind::Mou).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<mou::Entity>(tx, id).await
 }
 
 /// Creates a commitment under an MOU; the caller and the owner must be parties.
@@ -349,7 +347,11 @@ pub async fn create_commitment(
 }
 
 /// Updates a commitment: its owner or the MOU's lead.
-pub async fn update_commitment(store: &Store, actor: &Actor, input: UpdateCommitmentInput) -> AppResult<i64> {
+pub async fn update_commitment(
+    store: &Store,
+    actor: &Actor,
+    input: UpdateCommitmentInput,
+) -> AppResult<commitment::Model> {
     actor.require(Scope::MousWrite)?;
     let id = ids::decode(Kind::Commitment, &input.id, "id")?;
     let description =
@@ -388,10 +390,9 @@ pub async fn update_commitment(store: &Store, actor: &Actor, input: UpdateCommit
         am.status = Set(to.as_str().to_owned());
     }
     if fields.is_empty() {
-        return Ok(id);
+        return commit_returning::<commitment::Entity>(tx, id).await;
     }
     bump(&tx, am, id, input.expected_version, Kind::Commitment).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Commitment, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<commitment::Entity>(tx, id).await
 }

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 
 use super::communities::{bump, current, diff};
 use super::keyset::{self, Page, PageArgs, SortKey};
-use super::{Store, changes, idempotency, mous, now, organizations};
+use super::{Store, changes, commit_returning, idempotency, mous, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::date::naive;
 use crate::domain::enums::{self, ChangeOperation, MouStatus, ProgrammeStatus, ProgrammeTheme, TourismTier};
@@ -201,7 +201,7 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateProgrammeInput, k
 }
 
 /// Updates a programme: its lead or partners; partners only by the lead.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -> AppResult<i64> {
+pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -> AppResult<programme::Model> {
     actor.require(Scope::ProgrammesWrite)?;
     let id = ids::decode(Kind::Programme, &input.id, "id")?;
     let name_th = input.name_th.as_deref().map(|v| text::required("nameTh", v, limits::NAME)).transpose()?;
@@ -285,11 +285,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
         }
     }
     if fields.is_empty() {
-        return Ok(id);
+        return commit_returning::<programme::Entity>(tx, id).await;
     }
     replace_links(&tx, id, partners.as_deref(), curricula.as_deref()).await?;
     bump(&tx, am, id, input.expected_version, Kind::Programme).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Programme, id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
+    commit_returning::<programme::Entity>(tx, id).await
 }
