@@ -61,7 +61,7 @@ impl AppState {
         let playground = playground_page(&config, minter.as_deref());
         let orgs = Arc::new(OrgDirectory::new(store.clone()));
         Ok(AppState {
-            schema: graphql::build(store.clone(), provinces, orgs.clone()),
+            schema: graphql::build(store.clone(), provinces, orgs.clone(), config.limits),
             orgs,
             config: Arc::new(config),
             store,
@@ -133,6 +133,7 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, letting in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        spawn_housekeeping(self.state.store.clone());
         let router = crate::http::router::router(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await
     }
@@ -142,6 +143,21 @@ impl Application {
         let router = crate::http::router::router(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(stop).await
     }
+}
+
+/// Deletes idempotency keys past their retention, hourly.
+fn spawn_housekeeping(store: crate::store::Store) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match crate::store::idempotency::purge_expired(&store).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "purged expired idempotency keys"),
+                Err(e) => tracing::warn!(code = e.code(), "purging idempotency keys failed"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.

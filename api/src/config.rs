@@ -70,6 +70,12 @@ pub struct Config {
     pub body_limit: usize,
     /// `BATCH_WINDOW_MS`: how long batch loaders gather keys before querying (default 2 ms).
     pub batch_window: Duration,
+    /// Query limits and the per-organisation cost budget (`LIMIT_DEPTH`,
+    /// `LIMIT_COMPLEXITY`, `LIMIT_ALIASES`, `LIMIT_ROOT_FIELDS`, `COST_BUDGET`,
+    /// `COST_REFILL_PER_SEC`).
+    pub limits: crate::graphql::limits::Limits,
+    /// `LIMIT_BATCH`: the most operations in one batched request (default 10).
+    pub batch_limit: usize,
     /// `DEMO_DATA`: load the demo data on first start (default: on in development, never in production).
     pub demo_data: bool,
 }
@@ -156,9 +162,33 @@ impl Config {
             request_timeout: Duration::from_secs(parsed("REQUEST_TIMEOUT_SECS", 30)?),
             body_limit: parsed("BODY_LIMIT_BYTES", 1_048_576)?,
             batch_window: Duration::from_millis(parsed("BATCH_WINDOW_MS", 2)?),
+            limits: limits()?,
+            batch_limit: parsed("LIMIT_BATCH", 10)?,
             demo_data,
         })
     }
+}
+
+fn limits() -> Result<crate::graphql::limits::Limits, ConfigError> {
+    use crate::graphql::limits::Limits;
+    use crate::store::budget::Budget;
+    let d = Limits::default();
+    let default_budget = d.budget.unwrap_or(Budget { capacity: 0.0, refill_per_sec: 0.0 });
+    let capacity: f64 = parsed("COST_BUDGET", default_budget.capacity)?;
+    let refill: f64 = parsed("COST_REFILL_PER_SEC", default_budget.refill_per_sec)?;
+    let limits = Limits {
+        depth: parsed("LIMIT_DEPTH", d.depth)?,
+        complexity: parsed("LIMIT_COMPLEXITY", d.complexity)?,
+        aliases: parsed("LIMIT_ALIASES", d.aliases)?,
+        root_fields: parsed("LIMIT_ROOT_FIELDS", d.root_fields)?,
+        budget: (capacity > 0.0).then_some(Budget { capacity, refill_per_sec: refill }),
+    };
+    if limits.budget.is_some_and(|b| b.capacity < limits.complexity as f64 || b.refill_per_sec <= 0.0) {
+        return Err(ConfigError(
+            "COST_BUDGET must be at least LIMIT_COMPLEXITY, and COST_REFILL_PER_SEC positive".into(),
+        ));
+    }
+    Ok(limits)
 }
 
 /// The development secret kept under the data folder, generated once.

@@ -7,7 +7,12 @@ use serde_json::json;
 // fast a loaded test machine polls 100 sibling fields: what is measured is
 // that every relation is batched, not the scheduler.
 async fn spawn(backend: Backend) -> Option<TestApp> {
-    TestApp::spawn_with(backend, |c| c.batch_window = Duration::from_millis(30)).await
+    TestApp::spawn_with(backend, |c| {
+        c.batch_window = Duration::from_millis(30);
+        // The 100-community page is far past the default cost limit.
+        c.limits = api::graphql::limits::Limits { complexity: 100_000, budget: None, ..Default::default() };
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ mod changes;
 mod communities;
 mod enrolments;
 mod issuers;
+mod limits;
 mod matrix;
 mod mous;
 mod pagination;

@@ -206,3 +206,34 @@ async fn two_instances_apply_each_update_once_and_the_feed_has_no_gaps() {
         assert!(log.contains(r#""org":"CDD""#), "requests are logged with their organisation");
     }
 }
+
+/// The cost budget is one bucket per organisation in the database: two
+/// instances together let through what one would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cost_budget_is_shared_by_instances() {
+    let Some(schema) = postgres_schema().await else { return };
+    let env = [("DEMO_DATA", "true"), ("COST_BUDGET", "5000"), ("COST_REFILL_PER_SEC", "1")];
+    let a = ServerProcess::start(&schema, &env).await;
+    let b = ServerProcess::start(&schema, &env[1..]).await;
+    let client = reqwest::Client::new();
+    let token = token_for("FOUNDATION", &all_scopes());
+    let query = "{ communities(first: 20) { nodes { code enrolments(first: 5) { nodes { status } } } } }";
+    let first = gql(&client, &a.base, &token, query, json!({})).await;
+    let cost = first["extensions"]["cost"]["requested"].as_u64().expect("cost reported") as f64;
+    let mut allowed = 1;
+    for i in 0..200 {
+        let base = if i % 2 == 0 { &b.base } else { &a.base };
+        let body = gql(&client, base, &token, query, json!({})).await;
+        match code(&body) {
+            "" => allowed += 1,
+            "RATE_LIMITED" => break,
+            other => panic!("{other}: {body}"),
+        }
+    }
+    let one_bucket = (5000.0 / cost).floor() as usize + 1;
+    assert!(
+        allowed <= one_bucket,
+        "{allowed} queries of cost {cost} passed; one 5000-point bucket allows {one_bucket}"
+    );
+    assert!(allowed + 2 >= one_bucket, "the budget ran out early: {allowed} of {one_bucket}");
+}

@@ -120,6 +120,8 @@ impl TestApp {
             request_timeout: Duration::from_secs(30),
             body_limit: 1_048_576,
             batch_window: Duration::from_millis(2),
+            limits: api::graphql::limits::Limits::default(),
+            batch_limit: 10,
             demo_data: true,
         };
         adjust(&mut config);

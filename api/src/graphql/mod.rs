@@ -6,6 +6,7 @@ pub mod connection;
 pub mod context;
 pub mod curricula;
 pub mod enrolments;
+pub mod limits;
 pub mod mous;
 pub mod node;
 pub mod organizations;
@@ -53,8 +54,8 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its shared data.
-pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>) -> AppSchema {
-    builder().data(store).data(provinces).data(orgs).finish()
+pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>, limits: limits::Limits) -> AppSchema {
+    builder().data(store).data(provinces).data(orgs).extension(limits::QueryLimits(limits)).finish()
 }
 
 /// The SDL checked in as `schema.graphql`.

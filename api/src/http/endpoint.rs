@@ -1,8 +1,9 @@
 //! The GraphQL endpoint: authenticate, attach the caller and fresh loaders,
 //! execute, and stamp every error with the request id.
 
+use async_graphql::BatchRequest;
 use async_graphql::ServerError;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -28,7 +29,7 @@ fn refused(status: StatusCode, err: AppError, request_id: &str) -> Response {
 }
 
 /// POST /graphql.
-pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLBatchRequest) -> Response {
     let id = request_id(&headers);
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let verified = match auth::bearer(authorization) {
@@ -56,12 +57,65 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
     span.record("org", actor.org_code.as_str());
     span.record("sub", actor.subject.as_str());
     tracing::info!(org = %actor.org_code, sub = %actor.subject, "graphql request");
-    let request = request.into_inner().data(actor).data(Loaders::new(&state.store.db, state.config.batch_window));
-    let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        stamp(error, &id);
+    let batch = request.into_inner();
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > state.config.batch_limit
+    {
+        let error = AppError::bad_input(
+            "batch",
+            format!(
+                "a batch may hold at most {} operations; this one has {}",
+                state.config.batch_limit,
+                requests.len()
+            ),
+        );
+        return refused_with(StatusCode::BAD_REQUEST, "QUERY_TOO_COMPLEX", error.message(), &id);
     }
-    GraphQLResponse::from(response).into_response()
+    // Every operation (of a batch too) gets the caller, its own fresh
+    // loaders, and its own cost check.
+    let prepare = |r: async_graphql::Request| {
+        r.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window))
+    };
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
+    };
+    let mut response = state.schema.execute_batch(batch).await;
+    let mut retry_after: Option<u64> = None;
+    let responses: Vec<&mut async_graphql::Response> = match &mut response {
+        async_graphql::BatchResponse::Single(r) => vec![r],
+        async_graphql::BatchResponse::Batch(rs) => rs.iter_mut().collect(),
+    };
+    for r in responses {
+        for error in &mut r.errors {
+            stamp(error, &id);
+            let extensions = error.extensions.as_ref();
+            if extensions.and_then(|e| e.get("code")) == Some(&async_graphql::Value::from("RATE_LIMITED")) {
+                let after = extensions.and_then(|e| e.get("retryAfter")).and_then(|v| match v {
+                    async_graphql::Value::Number(n) => n.as_u64(),
+                    _ => None,
+                });
+                retry_after = retry_after.max(after.or(Some(1)));
+            }
+        }
+    }
+    let mut http = GraphQLResponse::from(response).into_response();
+    if let Some(seconds) = retry_after {
+        *http.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(value) = seconds.to_string().parse() {
+            http.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    http
+}
+
+/// A GraphQL-shaped error with a code that is not an [`AppError`]'s.
+fn refused_with(status: StatusCode, code: &str, message: String, request_id: &str) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }],
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// Adds the request id to an error, and a code to errors async-graphql
