@@ -26,6 +26,8 @@ pub struct AppState {
     pub minter: Option<Arc<Minter>>,
     /// Organisation codes to ids, cached.
     pub orgs: Arc<OrgDirectory>,
+    /// Prometheus metrics.
+    pub metrics: Arc<crate::http::metrics::Metrics>,
     /// The playground page, rendered once.
     pub playground: Arc<String>,
 }
@@ -67,6 +69,7 @@ impl AppState {
             store,
             verifier,
             minter,
+            metrics: Arc::new(crate::http::metrics::Metrics::new().map_err(|e| StartError(format!("metrics: {e}")))?),
             playground: Arc::new(playground),
         })
     }

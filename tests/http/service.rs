@@ -3,6 +3,7 @@ use serde_json::json;
 
 on_both!(
     every_migration_rolls_back_and_reapplies,
+    metrics_count_requests_by_operation_organisation_and_outcome,
     health_checks_answer_without_a_token,
     concurrent_updates_with_one_version_apply_once,
     oversized_bodies_are_refused
@@ -101,4 +102,18 @@ async fn every_migration_rolls_back_and_reapplies(app: TestApp) {
     assert!(Migrator::get_applied_migrations(&db).await.expect("status").is_empty());
     Migrator::up(&db, None).await.expect("up again");
     assert_eq!(Migrator::get_applied_migrations(&db).await.expect("status").len() as u32, count);
+}
+
+async fn metrics_count_requests_by_operation_organisation_and_outcome(app: TestApp) {
+    let token = app.full("GSB");
+    app.ok(&token, "query WhoAmI { viewer { subject } }", json!({})).await;
+    let refused = app.gql(&token, "query Bad { community(id: \"nope\") { id } }", json!({})).await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT");
+    let text =
+        app.client.get(format!("{}/metrics", app.base)).send().await.expect("answer").text().await.unwrap_or_default();
+    assert!(text.contains(r#"graphql_requests_total{operation="WhoAmI",org="GSB",outcome="ok"} 1"#), "{text}");
+    assert!(text.contains(r#"graphql_requests_total{operation="Bad",org="GSB",outcome="BAD_USER_INPUT"} 1"#), "{text}");
+    assert!(text.contains("graphql_request_duration_seconds_bucket"));
+    assert!(text.contains("db_pool_connections"));
+    assert!(text.contains("db_statements_total"));
 }

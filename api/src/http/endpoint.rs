@@ -58,6 +58,12 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
     span.record("sub", actor.subject.as_str());
     tracing::info!(org = %actor.org_code, sub = %actor.subject, "graphql request");
     let batch = request.into_inner();
+    let started = std::time::Instant::now();
+    let operation = match &batch {
+        BatchRequest::Single(r) => r.operation_name.clone().or_else(|| operation_name_in(&r.query)),
+        BatchRequest::Batch(_) => Some("batch".to_owned()),
+    };
+    let org = actor.org_code.clone();
     if let BatchRequest::Batch(requests) = &batch
         && requests.len() > state.config.batch_limit
     {
@@ -99,6 +105,8 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
             }
         }
     }
+    let outcome = first_code(&response).unwrap_or_else(|| "ok".to_owned());
+    state.metrics.observe(operation.as_deref(), &org, &outcome, started.elapsed());
     let mut http = GraphQLResponse::from(response).into_response();
     if let Some(seconds) = retry_after {
         *http.status_mut() = StatusCode::TOO_MANY_REQUESTS;
@@ -107,6 +115,31 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
         }
     }
     http
+}
+
+/// The name of a document's operation when it starts with one
+/// (`query Name`, `mutation Name`): a cheap scan, for metrics only.
+fn operation_name_in(query: &str) -> Option<String> {
+    let rest = query.trim_start();
+    let rest = rest.strip_prefix("query").or_else(|| rest.strip_prefix("mutation"))?;
+    if !rest.starts_with(|c: char| c.is_whitespace()) {
+        return None;
+    }
+    let name: String = rest.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The code of the first error of a response, if any.
+fn first_code(response: &async_graphql::BatchResponse) -> Option<String> {
+    let responses: Vec<&async_graphql::Response> = match response {
+        async_graphql::BatchResponse::Single(r) => vec![r],
+        async_graphql::BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    responses.iter().flat_map(|r| r.errors.iter()).find_map(|e| match e.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.clone()),
+        async_graphql::Value::Enum(code) => Some(code.to_string()),
+        _ => None,
+    })
 }
 
 /// A GraphQL-shaped error with a code that is not an [`AppError`]'s.

@@ -2,4 +2,5 @@
 
 pub mod endpoint;
 pub mod health;
+pub mod metrics;
 pub mod router;

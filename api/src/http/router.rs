@@ -8,7 +8,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{endpoint, health};
+use super::{endpoint, health, metrics};
 use crate::app::AppState;
 
 /// The request id header, set when the client sends none and echoed back.
@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(endpoint::playground).post(endpoint::graphql))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         // GraphQLRequest streams the body, so axum's DefaultBodyLimit does
         // not apply: this layer is what caps it (413 past the limit).
         .layer(RequestBodyLimitLayer::new(state.config.body_limit))
