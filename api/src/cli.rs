@@ -42,6 +42,26 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL), as checked in as schema.graphql.
     ExportSchema,
+    /// Import records from a file.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Import {
+    /// CDD's classified community list (CSV: code,name_th,name_en,province,district,subdistrict,village_no,households,tier).
+    Communities {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Import the valid rows even when some are bad (default: import nothing).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// The organisation recorded as making the changes.
+        #[arg(long, default_value = "CDD")]
+        org: String,
+    },
 }
 
 /// Parses `90s`, `15m`, `1h`, `7d`.
@@ -132,11 +152,75 @@ pub async fn run() {
             }
         }
         Command::ExportSchema => {}
+        Command::Import { what: Import::Communities { file, skip_invalid, org } } => {
+            import_communities(&config, &file, skip_invalid, &org).await;
+        }
     }
+}
+
+async fn import_communities(config: &Config, file: &std::path::Path, skip_invalid: bool, org: &str) {
+    use crate::domain::access::Actor;
+    let db = connect::connect(&config.database).await.unwrap_or_else(|e| fail(e));
+    connect::migrate(&db).await.unwrap_or_else(|e| fail(e));
+    let store = crate::store::Store::new(db);
+    let org = org.trim().to_uppercase();
+    let Ok(Some(organization)) = crate::store::organizations::by_code(&store, &org).await else {
+        fail(format!("unknown organization {org}"));
+    };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let actor = Actor {
+        org_id: organization.id,
+        org_code: org,
+        subject: format!("import:{name}"),
+        scopes: Default::default(),
+        expires_at: chrono::Utc::now(),
+        issuer: "cli".into(),
+    };
+    // Drawn on a terminal only; hidden when stderr is redirected.
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed_precise} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        if bar.length() != Some(total) {
+            bar.set_length(total);
+        }
+        if done % 500 == 0 || done == total {
+            bar.set_position(done);
+        }
+    };
+    let started = std::time::Instant::now();
+    let report = crate::import::communities(&store, &actor, file, skip_invalid, &progress).await;
+    bar.finish_and_clear();
+    let report = report.unwrap_or_else(|e| fail(e));
+    for bad in &report.bad {
+        eprintln!("line {}: {}", bad.line, bad.reason);
+    }
+    if !report.written {
+        fail(format!(
+            "{} of {} rows are invalid; nothing was imported (use --skip-invalid to import the valid rows)",
+            report.bad.len(),
+            report.rows
+        ));
+    }
+    println!(
+        "{} rows: {} created, {} updated, {} unchanged, {} invalid skipped ({:.1} s)",
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.bad.len(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn print_demo_tokens(state: &AppState, addr: std::net::SocketAddr) {
     println!("\nPartner records API (development) at http://{addr}/graphql");
+    if state.minter.is_none() {
+        println!("Tokens come from the trusted issuers in TRUSTED_ISSUERS_FILE.");
+        return;
+    }
     println!("Demo tokens (24 h, every scope; only CDD may classify). Paste one as:");
     println!("  Authorization: Bearer <token>\n");
     for (org, token) in demo_tokens(state) {

@@ -76,6 +76,9 @@ pub struct Config {
     pub limits: crate::graphql::limits::Limits,
     /// `LIMIT_BATCH`: the most operations in one batched request (default 10).
     pub batch_limit: usize,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins whose browser apps may
+    /// call the API (default: none; same-origin only).
+    pub cors_origins: Vec<String>,
     /// `DEMO_DATA`: load the demo data on first start (default: on in development, never in production).
     pub demo_data: bool,
 }
@@ -164,6 +167,9 @@ impl Config {
             batch_window: Duration::from_millis(parsed("BATCH_WINDOW_MS", 2)?),
             limits: limits()?,
             batch_limit: parsed("LIMIT_BATCH", 10)?,
+            cors_origins: var("CORS_ALLOWED_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
             demo_data,
         })
     }

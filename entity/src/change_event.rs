@@ -15,8 +15,6 @@ pub struct Model {
     pub actor_org_id: i64,
     pub subject: String,
     pub changed_fields: String,
-    /// The writing transaction's id on PostgreSQL (0 on SQLite): the feed's order.
-    pub txid: i64,
 }
 
 /// Relations are resolved by the API's batch loaders, not through sea-orm.

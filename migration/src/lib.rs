@@ -11,7 +11,6 @@ mod m20260301_000003_mous;
 mod m20260301_000004_curricula_programmes;
 mod m20260301_000005_enrolments;
 mod m20260301_000006_changes;
-mod m20260302_000007_change_order;
 mod m20260303_000008_cost_budgets;
 mod util;
 
@@ -28,7 +27,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20260301_000004_curricula_programmes::Migration),
             Box::new(m20260301_000005_enrolments::Migration),
             Box::new(m20260301_000006_changes::Migration),
-            Box::new(m20260302_000007_change_order::Migration),
             Box::new(m20260303_000008_cost_budgets::Migration),
         ]
     }

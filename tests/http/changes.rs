@@ -29,8 +29,6 @@ async fn every_change_is_one_event_with_its_actor_and_fields(app: TestApp) {
         )
         .await;
     assert_eq!(code(&stale), "CONFLICT");
-    // On PostgreSQL an event shows once every write transaction that began
-    // before it has ended (other tests are writing to the same server).
     let started = std::time::Instant::now();
     let (next, edges) = loop {
         let next = app.ok(&token, FEED, json!({ "after": after, "types": ["Community"] })).await;

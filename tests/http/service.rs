@@ -24,6 +24,21 @@ async fn health_checks_answer_without_a_token(app: TestApp) {
         let response = app.client.get(format!("{}{path}", app.base)).send().await.expect("answer");
         assert_eq!(response.status().as_u16(), 200, "{path}");
     }
+    // Browser apps of configured origins may call the API; others may not.
+    for (origin, allowed) in [("https://app.partner.example", true), ("https://evil.example", false)] {
+        let preflight = app
+            .client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+            .await
+            .expect("answer");
+        let granted =
+            preflight.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()) == Some(origin);
+        assert_eq!(granted, allowed, "{origin}");
+    }
     let page = app.client.get(format!("{}/graphql", app.base)).send().await.expect("answer");
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.unwrap_or_default().contains("graphiql"));

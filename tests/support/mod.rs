@@ -122,6 +122,7 @@ impl TestApp {
             batch_window: Duration::from_millis(2),
             limits: api::graphql::limits::Limits::default(),
             batch_limit: 10,
+            cors_origins: vec!["https://app.partner.example".into()],
             demo_data: true,
         };
         adjust(&mut config);

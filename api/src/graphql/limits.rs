@@ -219,7 +219,7 @@ pub fn check(analysis: &Analysis, limits: &Limits) -> Result<(), ServerError> {
     match over {
         Some((what, value, max)) => Err(error(
             "QUERY_TOO_COMPLEX",
-            format!("the query's {what} is {value}; at most {max} is allowed"),
+            format!("the query's {what}: {value}, past the limit of {max}"),
             Some(("limit", Value::from(what))),
         )),
         None => Ok(()),

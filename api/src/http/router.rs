@@ -1,8 +1,9 @@
 //! Every route of the service, in one place.
 
 use axum::Router;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -14,9 +15,21 @@ use crate::app::AppState;
 /// The request id header, set when the client sends none and echoed back.
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// Cross-origin access for the configured browser origins only.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static(REQUEST_ID)])
+        .expose_headers([HeaderName::from_static(REQUEST_ID), header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 /// The service's router.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
+    let cors = cors(&state.config.cors_origins);
     Router::new()
         .route("/graphql", get(endpoint::playground).post(endpoint::graphql))
         .route("/healthz", get(health::healthz))
@@ -37,6 +50,7 @@ pub fn router(state: AppState) -> Router {
                 sub = tracing::field::Empty,
             )
         }))
+        .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)

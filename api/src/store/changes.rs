@@ -3,8 +3,7 @@
 //! partners sync from.
 
 use entity::change_event;
-use sea_orm::sea_query::{Expr, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DbBackend, ExprTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend};
 
 use super::now;
 use crate::domain::access::Actor;
@@ -30,8 +29,19 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Inserts one event row, stamped with the writing transaction's id on
-/// PostgreSQL (the feed's commit order; see [`visible_prefix`]).
+/// The advisory lock that orders the change feed on PostgreSQL.
+const FEED_LOCK: i64 = 0x5052_4645_4544; // "PRFEED"
+
+/// Inserts one event row.
+///
+/// The feed is read in id order, so ids must become visible in commit
+/// order. On PostgreSQL a sequence value is taken before its transaction
+/// commits, so a later id could commit first and a consumer would skip the
+/// earlier one. Each writer therefore takes a transaction-scoped advisory
+/// lock just before its first event and holds it until it commits: ids are
+/// handed out in commit order. Every mutation writes its event last, so the
+/// lock is held for the last statement and the commit only. On SQLite
+/// writers are already serialised (`BEGIN IMMEDIATE`).
 pub async fn insert<C: ConnectionTrait>(
     conn: &C,
     operation: ChangeOperation,
@@ -41,52 +51,22 @@ pub async fn insert<C: ConnectionTrait>(
     subject: &str,
     changed_fields: &str,
 ) -> Result<(), sea_orm::DbErr> {
-    use change_event::Column as C;
-    let backend = conn.get_database_backend();
-    let txid: SimpleExpr = match backend {
-        DbBackend::Postgres => Expr::cust("pg_current_xact_id()::text::bigint"),
-        _ => Expr::val(0i64),
-    };
-    let statement = Query::insert()
-        .into_table(change_event::Entity)
-        .columns([
-            C::At,
-            C::Operation,
-            C::EntityType,
-            C::EntityId,
-            C::ActorOrgId,
-            C::Subject,
-            C::ChangedFields,
-            C::Txid,
-        ])
-        .values_panic([
-            now().into(),
-            operation.as_str().into(),
-            entity_type.into(),
-            entity_id.into(),
-            actor_org_id.into(),
-            subject.into(),
-            changed_fields.into(),
-            txid,
-        ])
-        .to_owned();
-    conn.execute_raw(backend.build(&statement)).await?;
-    Ok(())
-}
-
-/// On PostgreSQL, the events whose transactions have all ended: those
-/// older than the oldest transaction still running. Every event a later
-/// commit can add sorts after them in `(txid, id)` order, so a consumer that
-/// reads this prefix never misses an event and never sees one twice.
-/// On SQLite, writers are serialised, so every committed event qualifies.
-pub fn visible_prefix(backend: DbBackend) -> Option<SimpleExpr> {
-    match backend {
-        DbBackend::Postgres => Some(
-            Expr::col(change_event::Column::Txid)
-                .lt(Expr::cust("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")),
-        ),
-        _ => None,
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({FEED_LOCK})")).await?;
     }
+    change_event::ActiveModel {
+        at: Set(now()),
+        operation: Set(operation.as_str().to_owned()),
+        entity_type: Set(entity_type.to_owned()),
+        entity_id: Set(entity_id),
+        actor_org_id: Set(actor_org_id),
+        subject: Set(subject.to_owned()),
+        changed_fields: Set(changed_fields.to_owned()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
 }
 
 /// Events `actor` may read: of record types whose read scope it holds, and
@@ -134,13 +114,8 @@ pub fn readable(actor: &Actor) -> sea_orm::Condition {
     any
 }
 
-/// The keyset of the change feed: commit order, `(txid, id)`.
-pub const SORT: super::keyset::SortKey = super::keyset::SortKey {
-    tag: "change.commit",
-    column: "txid",
-    value: super::keyset::SortValue::Int,
-    descending: false,
-};
+/// The keyset of the change feed: id order, which is commit order (see [`insert`]).
+pub const SORT: super::keyset::SortKey = super::keyset::SortKey::by_id("change.id");
 
 /// A page of the feed after a cursor, optionally of some record types only.
 pub async fn page(
@@ -152,9 +127,6 @@ pub async fn page(
 ) -> AppResult<super::keyset::Page<change_event::Model>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let mut select = change_event::Entity::find().filter(readable(actor));
-    if let Some(prefix) = visible_prefix(store.backend()) {
-        select = select.filter(prefix);
-    }
     if let Some((kind, id)) = entity {
         select = select
             .filter(change_event::Column::EntityType.eq(kind.name()))
@@ -168,5 +140,5 @@ pub async fn page(
         }
         select = select.filter(change_event::Column::EntityType.is_in(types.iter().cloned()));
     }
-    super::keyset::window(args, SORT)?.fetch(&store.db, select, |e| Some(e.txid.to_string()), |e| e.id).await
+    super::keyset::window(args, SORT)?.fetch(&store.db, select, |_| None, |e| e.id).await
 }

@@ -36,8 +36,7 @@ pub enum SortValue {
     Text,
     /// A timestamp.
     Time,
-    /// A 64-bit integer.
-    Int,
+
     /// No column: order by id alone.
     IdOnly,
 }
@@ -174,7 +173,7 @@ impl Window {
                 let at = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
                 Expr::val(at)
             }
-            SortValue::Int => Expr::val(value.parse::<i64>().unwrap_or_default()),
+
             _ => Expr::val(value.clone()),
         };
         (Expr::tuple([column, id]), Expr::tuple([value, Expr::val(cursor.id)]))
