@@ -186,7 +186,7 @@ async fn import_communities(config: &Config, file: &std::path::Path, skip_invali
         if bar.length() != Some(total) {
             bar.set_length(total);
         }
-        if done % 500 == 0 || done == total {
+        if done.is_multiple_of(500) || done == total {
             bar.set_position(done);
         }
     };
