@@ -93,19 +93,25 @@ pub fn auth_setup(config: &Config) -> Result<(Arc<Verifier>, Option<Arc<Minter>>
     ))
 }
 
-/// The GraphiQL page; in development its requests carry a read-only demo token.
+/// The playground page; in development its headers editor starts with a
+/// read-only demo token.
 fn playground_page(config: &Config, minter: Option<&Minter>) -> String {
-    let source = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Partner records API");
+    if !crate::http::playground::BUNDLED {
+        tracing::warn!("the GraphiQL playground was built without npm: it loads its assets from a CDN");
+    }
+    let mut headers = None;
     if config.environment == Environment::Development
         && let Some(minter) = minter
     {
         let ttl = std::time::Duration::from_secs(30 * 24 * 3600);
         if let Ok(token) = minter.mint("FOUNDATION", &READ_SCOPES, ttl, "playground-demo") {
-            let header = format!("Bearer {token}");
-            return source.header("Authorization", &header).finish();
+            headers = Some(
+                serde_json::to_string_pretty(&serde_json::json!({ "Authorization": format!("Bearer {token}") }))
+                    .unwrap_or_default(),
+            );
         }
     }
-    source.finish()
+    crate::http::playground::page(headers.as_deref())
 }
 
 /// A bound, ready-to-serve application.

@@ -3,4 +3,5 @@
 pub mod endpoint;
 pub mod health;
 pub mod metrics;
+pub mod playground;
 pub mod router;

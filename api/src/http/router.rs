@@ -9,7 +9,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{endpoint, health, metrics};
+use super::{endpoint, health, metrics, playground};
 use crate::app::AppState;
 
 /// The request id header, set when the client sends none and echoed back.
@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        .route("/playground/playground.js", get(playground::script))
+        .route("/playground/playground.css", get(playground::style))
         // GraphQLRequest streams the body, so axum's DefaultBodyLimit does
         // not apply: this layer is what caps it (413 past the limit).
         .layer(RequestBodyLimitLayer::new(state.config.body_limit))
