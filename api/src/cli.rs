@@ -88,16 +88,6 @@ fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "pretty") {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    } else {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
-    }
-}
-
 /// Runs the command line.
 pub async fn run() {
     let cli = Cli::parse();
@@ -108,14 +98,16 @@ pub async fn run() {
     let config = Config::from_env().unwrap_or_else(|e| fail(e));
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            init_logging();
+            let telemetry = crate::telemetry::init();
             let app = Application::build(config).await.unwrap_or_else(|e| fail(e));
             let addr = app.local_addr();
             if app.state().config.environment == Environment::Development {
                 print_demo_tokens(app.state(), addr);
             }
             tracing::info!(%addr, "serving GraphQL at /graphql");
-            if let Err(e) = app.run_until_stopped().await {
+            let served = app.run_until_stopped().await;
+            telemetry.shutdown();
+            if let Err(e) = served {
                 fail(e);
             }
         }

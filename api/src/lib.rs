@@ -17,3 +17,4 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod store;
+pub mod telemetry;

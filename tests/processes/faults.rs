@@ -205,3 +205,46 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_0() {
     assert!(finished > 0 && refused > 0, "finished {finished}, refused {refused}");
     assert!(client.get(format!("{}/healthz", server.base)).send().await.is_err(), "new connections are refused");
 }
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, request spans are exported over
+/// OTLP/HTTP (here to a receiver on 127.0.0.1), and flushed at shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn traces_are_exported_when_an_otlp_endpoint_is_configured() {
+    let Some(schema) = postgres_schema().await else { return };
+    let received = Arc::new(AtomicUsize::new(0));
+    let bytes = Arc::new(AtomicUsize::new(0));
+    let (r, b) = (received.clone(), bytes.clone());
+    let receiver = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let (r, b) = (r.clone(), b.clone());
+            async move {
+                r.fetch_add(1, Ordering::SeqCst);
+                b.fetch_add(body.len(), Ordering::SeqCst);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, receiver).await;
+    });
+    let mut server = ServerProcess::start(&schema, &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())]).await;
+    let client = reqwest::Client::new();
+    let token = token_for("CDD", &all_scopes());
+    for _ in 0..3 {
+        let (status, _) =
+            post(&client, &server.base, &token, "{ viewer { subject } }", json!({})).await.expect("answer");
+        assert_eq!(status, 200);
+    }
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success()));
+    let started = Instant::now();
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(started.elapsed() < Duration::from_secs(15), "the process did not exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(received.load(Ordering::SeqCst) >= 1, "no OTLP export arrived: {}", server.log_text());
+    assert!(bytes.load(Ordering::SeqCst) > 100, "the export was empty");
+}
