@@ -173,7 +173,13 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_0() {
         let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
         requests.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(i * 5)).await;
-            post(&client, &base, &token, CREATE, json!({ "c": format!("T-{i}") })).await
+            // Mostly reads, some writes: what matters is what is in flight.
+            if i % 6 == 0 {
+                post(&client, &base, &token, CREATE, json!({ "c": format!("T-{i}") })).await
+            } else {
+                post(&client, &base, &token, "{ communities(first: 50) { totalCount nodes { code } } }", json!({}))
+                    .await
+            }
         }));
     }
     tokio::time::sleep(Duration::from_millis(120)).await;
