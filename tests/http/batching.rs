@@ -8,7 +8,7 @@ use serde_json::json;
 // that every relation is batched, not the scheduler.
 async fn spawn(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_with(backend, |c| {
-        c.batch_window = Duration::from_millis(30);
+        c.batch_window = Duration::from_millis(100);
         // The 100-community page is far past the default cost limit.
         c.limits = api::graphql::limits::Limits { complexity: 100_000, budget: None, ..Default::default() };
     })
@@ -52,8 +52,17 @@ async fn a_nested_page_runs_as_many_statements_for_5_communities_as_for_100(app:
     }
     // Warm the organisation cache so both runs start alike.
     app.ok(&token, "{ viewer { subject } }", json!({})).await;
-    let (small, rows_small) = statements_for(&app, &token, 5).await;
-    let (large, rows_large) = statements_for(&app, &token, 100).await;
+    // The fewest statements over three runs each: on a loaded machine a
+    // batch can still be split by the scheduler; what must not grow with the
+    // page is the number the batching achieves.
+    let (mut small, mut large) = (u64::MAX, u64::MAX);
+    let (mut rows_small, mut rows_large) = (0, 0);
+    for _ in 0..3 {
+        let (s, r) = statements_for(&app, &token, 5).await;
+        (small, rows_small) = (small.min(s), r);
+        let (l, r) = statements_for(&app, &token, 100).await;
+        (large, rows_large) = (large.min(l), r);
+    }
     assert_eq!((rows_small, rows_large), (5, 100));
     assert_eq!(small, large, "statements for 5 communities: {small}, for 100: {large}");
     assert!(small <= 20, "a nested page is a fixed, small number of statements: {small}");
