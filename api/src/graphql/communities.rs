@@ -3,7 +3,6 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::community;
-use sea_orm::EntityTrait;
 
 use super::connection::{self, connection};
 use super::context::{Ctx, null_on_error, organization};
@@ -252,12 +251,6 @@ impl CommunityQuery {
     }
 }
 
-/// Reads a community fresh from the database after a write.
-async fn reload(ctx: &Context<'_>, id: i64) -> Result<Community> {
-    let found = community::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
-    Ok(Community(found.ok_or_else(|| AppError::not_found("no Community with that id"))?))
-}
-
 /// Mutations of communities.
 #[derive(Default)]
 pub struct CommunityMutation;
@@ -274,7 +267,7 @@ impl CommunityMutation {
     ) -> Result<Community> {
         let actor = ctx.actor()?;
         let id = store::create(ctx.store()?, actor, input, idempotency_key.as_deref()).await?;
-        reload(ctx, id).await
+        Ok(Community(super::context::reload::<community::Entity>(ctx, id, Kind::Community).await?))
     }
 
     /// Updates a community (`communities:write`), checking `expectedVersion`.

@@ -86,3 +86,13 @@ pub fn null_on_error<T>(ctx: &Context<'_>, result: AppResult<Option<T>>) -> Opti
         }
     }
 }
+
+/// Reads record `id` of `E` fresh from the database (after a create).
+pub async fn reload<E>(ctx: &Context<'_>, id: i64, kind: crate::domain::ids::Kind) -> AppResult<E::Model>
+where
+    E: sea_orm::EntityTrait,
+    E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = i64>,
+{
+    let found = E::find_by_id(id).one(&ctx.store()?.db).await?;
+    found.ok_or_else(|| AppError::not_found(format!("no {} with that id", kind.name())))
+}

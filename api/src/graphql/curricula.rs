@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::curriculum;
-use sea_orm::EntityTrait;
 
 use super::communities::Community;
 use super::connection::{self, connection};
@@ -172,11 +171,6 @@ impl CurriculumQuery {
     }
 }
 
-async fn reload(ctx: &Context<'_>, id: i64) -> Result<Curriculum> {
-    let found = curriculum::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
-    Ok(Curriculum(found.ok_or_else(|| AppError::not_found("no Curriculum with that id"))?))
-}
-
 /// Mutations of curricula.
 #[derive(Default)]
 pub struct CurriculumMutation;
@@ -192,7 +186,7 @@ impl CurriculumMutation {
         idempotency_key: Option<String>,
     ) -> Result<Curriculum> {
         let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        reload(ctx, id).await
+        Ok(Curriculum(super::context::reload::<curriculum::Entity>(ctx, id, Kind::Curriculum).await?))
     }
 
     /// Updates a curriculum: its owner or contributors (`curricula:write`).

@@ -3,7 +3,6 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{enrolment, enrolment_transition};
-use sea_orm::EntityTrait;
 
 use super::communities::{self, Community};
 use super::connection::Counter;
@@ -192,11 +191,6 @@ impl EnrolmentQuery {
     }
 }
 
-async fn reload(ctx: &Context<'_>, id: i64) -> Result<Enrolment> {
-    let found = enrolment::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
-    Ok(Enrolment(found.ok_or_else(|| AppError::not_found("no Enrolment with that id"))?))
-}
-
 /// Mutations of enrolments.
 #[derive(Default)]
 pub struct EnrolmentMutation;
@@ -212,7 +206,7 @@ impl EnrolmentMutation {
         idempotency_key: Option<String>,
     ) -> Result<Enrolment> {
         let id = store::nominate(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        reload(ctx, id).await
+        Ok(Enrolment(super::context::reload::<enrolment::Entity>(ctx, id, Kind::Enrolment).await?))
     }
 
     /// Moves an enrolment to another status, as the lifecycle allows (`enrolments:write`).

@@ -3,7 +3,6 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{commitment, mou, mou_party};
-use sea_orm::EntityTrait;
 
 use super::connection::{self, connection};
 use super::context::{Ctx, organization};
@@ -221,16 +220,6 @@ impl MouQuery {
     }
 }
 
-async fn reload(ctx: &Context<'_>, id: i64) -> Result<Mou> {
-    let found = mou::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
-    Ok(Mou(found.ok_or_else(|| AppError::not_found("no Mou with that id"))?))
-}
-
-async fn reload_commitment(ctx: &Context<'_>, id: i64) -> Result<Commitment> {
-    let found = commitment::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
-    Ok(Commitment(found.ok_or_else(|| AppError::not_found("no Commitment with that id"))?))
-}
-
 /// Mutations of MOUs and commitments.
 #[derive(Default)]
 pub struct MouMutation;
@@ -246,7 +235,7 @@ impl MouMutation {
         idempotency_key: Option<String>,
     ) -> Result<Mou> {
         let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        reload(ctx, id).await
+        Ok(Mou(super::context::reload::<mou::Entity>(ctx, id, Kind::Mou).await?))
     }
 
     /// Updates an MOU's terms or status: its lead and partners (`mous:write`).
@@ -268,7 +257,7 @@ impl MouMutation {
         idempotency_key: Option<String>,
     ) -> Result<Commitment> {
         let id = store::create_commitment(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        reload_commitment(ctx, id).await
+        Ok(Commitment(super::context::reload::<commitment::Entity>(ctx, id, Kind::Commitment).await?))
     }
 
     /// Updates a commitment: its owner or the MOU's lead (`mous:write`).

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::programme;
-use sea_orm::EntityTrait;
 
 use super::connection::{self, connection};
 use super::context::{Ctx, organization, organizations};
@@ -173,11 +172,6 @@ impl ProgrammeQuery {
     }
 }
 
-async fn reload(ctx: &Context<'_>, id: i64) -> Result<Programme> {
-    let found = programme::Entity::find_by_id(id).one(&ctx.store()?.db).await.map_err(AppError::from)?;
-    Ok(Programme(found.ok_or_else(|| AppError::not_found("no Programme with that id"))?))
-}
-
 /// Mutations of programmes.
 #[derive(Default)]
 pub struct ProgrammeMutation;
@@ -193,7 +187,7 @@ impl ProgrammeMutation {
         idempotency_key: Option<String>,
     ) -> Result<Programme> {
         let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        reload(ctx, id).await
+        Ok(Programme(super::context::reload::<programme::Entity>(ctx, id, Kind::Programme).await?))
     }
 
     /// Updates a programme: its lead or partners (`programmes:write`).

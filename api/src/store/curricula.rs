@@ -97,21 +97,6 @@ fn validate_areas(areas: &[FocusArea]) -> AppResult<String> {
     Ok(enums::join_list(areas, FocusArea::as_str))
 }
 
-async fn model_community_ids<C: ConnectionTrait>(conn: &C, ids_in: &[async_graphql::ID]) -> AppResult<Vec<i64>> {
-    let mut wanted =
-        ids_in.iter().map(|id| ids::decode(Kind::Community, id, "modelCommunityIds")).collect::<AppResult<Vec<_>>>()?;
-    wanted.sort_unstable();
-    wanted.dedup();
-    if wanted.len() > 200 {
-        return Err(AppError::bad_input("modelCommunityIds", "at most 200 model communities"));
-    }
-    let found = community::Entity::find().filter(community::Column::Id.is_in(wanted.clone())).all(conn).await?;
-    if found.len() != wanted.len() {
-        return Err(AppError::bad_input("modelCommunityIds", "unknown community id"));
-    }
-    Ok(wanted)
-}
-
 async fn replace_parts<C: ConnectionTrait>(
     conn: &C,
     id: i64,
@@ -185,7 +170,14 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateCurriculumInput, 
         &fingerprint,
         Box::new(move |tx| {
             Box::pin(async move {
-                let models = model_community_ids(tx, &models_in).await?;
+                let models = super::existing_ids::<community::Entity, _>(
+                    tx,
+                    &models_in,
+                    Kind::Community,
+                    "modelCommunityIds",
+                    200,
+                )
+                .await?;
                 let at = now();
                 let created = curriculum::ActiveModel {
                     code: Set(code),
@@ -282,7 +274,9 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
     };
     let models = match &input.model_community_ids {
         Some(ids_in) => {
-            let wanted = model_community_ids(&tx, ids_in).await?;
+            let wanted =
+                super::existing_ids::<community::Entity, _>(&tx, ids_in, Kind::Community, "modelCommunityIds", 200)
+                    .await?;
             let mut existing: Vec<i64> = curriculum_model_community::Entity::find()
                 .filter(curriculum_model_community::Column::CurriculumId.eq(id))
                 .all(&tx)

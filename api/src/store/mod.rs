@@ -85,6 +85,36 @@ where
     Ok(model)
 }
 
+/// Decodes global ids of `kind` given in `field`, drops repeats, and checks
+/// that each names a stored record (at most `max` of them).
+pub async fn existing_ids<E, C>(
+    conn: &C,
+    ids_in: &[async_graphql::ID],
+    kind: crate::domain::ids::Kind,
+    field: &str,
+    max: usize,
+) -> AppResult<Vec<i64>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm::sea_query::{Alias, Expr, IntoIden};
+    use sea_orm::{ExprTrait, QueryFilter};
+    let mut wanted =
+        ids_in.iter().map(|id| crate::domain::ids::decode(kind, id, field)).collect::<AppResult<Vec<_>>>()?;
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.len() > max {
+        return Err(AppError::bad_input(field, format!("at most {max} ids")));
+    }
+    let found =
+        E::find().filter(Expr::col(Alias::new("id").into_iden()).is_in(wanted.iter().copied())).all(conn).await?;
+    if found.len() != wanted.len() {
+        return Err(AppError::bad_input(field, format!("unknown {} id", kind.name())));
+    }
+    Ok(wanted)
+}
+
 /// Locks the row `id` of `table` for the rest of the transaction (PostgreSQL:
 /// a row lock; SQLite: the write lock, which `BEGIN IMMEDIATE` already holds).
 /// Used where a rule reads other rows before writing (capacity, signatures).

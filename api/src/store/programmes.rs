@@ -75,22 +75,6 @@ pub async fn partner_ids<C: ConnectionTrait>(conn: &C, programme_id: i64) -> App
         .collect())
 }
 
-/// Decodes curriculum ids and checks that they exist.
-async fn curriculum_ids<C: ConnectionTrait>(conn: &C, ids_in: &[async_graphql::ID]) -> AppResult<Vec<i64>> {
-    let mut wanted =
-        ids_in.iter().map(|id| ids::decode(Kind::Curriculum, id, "curriculumIds")).collect::<AppResult<Vec<_>>>()?;
-    wanted.sort_unstable();
-    wanted.dedup();
-    if wanted.len() > 50 {
-        return Err(AppError::bad_input("curriculumIds", "at most 50 curricula"));
-    }
-    let found = curriculum::Entity::find().filter(curriculum::Column::Id.is_in(wanted.clone())).all(conn).await?;
-    if found.len() != wanted.len() {
-        return Err(AppError::bad_input("curriculumIds", "unknown curriculum id"));
-    }
-    Ok(wanted)
-}
-
 /// Checks the MOU rule: the MOU is visible, the lead and partners are its parties.
 async fn check_mou<C: ConnectionTrait>(
     conn: &C,
@@ -170,7 +154,14 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateProgrammeInput, k
                 if let Some(mou_id) = mou_id {
                     check_mou(tx, &actor_tx, mou_id, actor_tx.org_id, &partners).await?;
                 }
-                let curricula = curriculum_ids(tx, &curricula_in).await?;
+                let curricula = super::existing_ids::<curriculum::Entity, _>(
+                    tx,
+                    &curricula_in,
+                    Kind::Curriculum,
+                    "curriculumIds",
+                    50,
+                )
+                .await?;
                 let at = now();
                 let created = programme::ActiveModel {
                     code: Set(code),
@@ -266,7 +257,9 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
         }
     }
     let mut curricula = match &input.curriculum_ids {
-        Some(ids_in) => Some(curriculum_ids(&tx, ids_in).await?),
+        Some(ids_in) => Some(
+            super::existing_ids::<curriculum::Entity, _>(&tx, ids_in, Kind::Curriculum, "curriculumIds", 50).await?,
+        ),
         None => None,
     };
     if let Some(list) = &curricula {
