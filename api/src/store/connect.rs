@@ -29,6 +29,11 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
         .min_connections(1)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
+        // Ping a pooled connection only when it has been idle a while, not
+        // before every use: a ping per statement doubles the round trips.
+        // A connection that broke meanwhile fails its statement, and the
+        // pool replaces it (the outage test covers recovery).
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
     if settings.url.starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(|opts| {
