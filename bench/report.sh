@@ -34,20 +34,24 @@ w4f=$(get "W4 first" ours-postgres p50_ms); w4d=$(get "W4 deep" ours-postgres p5
 w4f99=$(get "W4 first" ours-postgres p99_ms); w4d99=$(get "W4 deep" ours-postgres p99_ms)
 pw4f=$(get "W4 first" postgraphile p50_ms); pw4d=$(get "W4 deep" postgraphile p50_ms)
 w2_ours=$(get W2 ours-postgres rps); w2_pgl=$(get W2 postgraphile rps)
-rss_peak=$(jq -rs '[.[] | select(.engine == "ours-postgres" or .engine == "ours-sqlite") | .rss_kb // 0] | max / 1024 | . * 10 | round / 10' "$results")
+rss_of() { jq -rs --arg e "$1" '[.[] | select(.engine == $e) | .rss_kb // 0] | max // 0 | . / 1024 | . * 10 | round / 10' "$results"; }
+rss_pg=$(rss_of ours-postgres); rss_sqlite=$(rss_of ours-sqlite)
 
+cpu_per() { jq -rs --arg w "$1" --arg e "$2" 'map(select(.workload == $w and .engine == $e)) | .[0] |
+  if .cpu_pct and .rps and .rps > 0 then (.cpu_pct / 100 * 1000 / .rps * 100 | round / 100) else "n/a" end' "$results"; }
 r_pgl=$(ratio "$w1_ours" "$w1_pgl"); r_p99=$(ratio "$w1_ours_p99" "$w1_pgl_p99"); r_raw=$(ratio "$w1_ours" "$w1_raw")
 r_deep=$(ratio "$w4d" "$w4f"); r_deep99=$(ratio "$w4d99" "$w4f99")
 echo "### Ratios"
 echo
 echo "- W1 ours/PostGraphile: **${r_pgl}×** the req/s, p99 **${r_p99}×** PostGraphile's (ours $w1_ours_p99 ms, PostGraphile $w1_pgl_p99 ms)."
-echo "- W1 ours/raw SQL (pgbench, same statements): **${r_raw}×** the ceiling's req/s."
+echo "- W1 ours/raw SQL (pgbench, the same five statements per transaction): **${r_raw}×** the ceiling's req/s (its latencies are database-side only: no HTTP, no JSON)."
+echo "- Server CPU per W1 request: ours $(cpu_per W1 ours-postgres) ms, PostGraphile $(cpu_per W1 postgraphile) ms (process CPU time / requests)."
 echo "- W1 ours on SQLite/ours on PostgreSQL: $(ratio "$w1_sqlite" "$w1_ours")× the req/s."
 echo "- W2 ours/PostGraphile: $(ratio "$w2_ours" "$w2_pgl")× the req/s."
 echo "- W4 deep page/first page, ours: p50 **${r_deep}×**, p99 ${r_deep99}×; PostGraphile: p50 $(ratio "$pw4d" "$pw4f")×."
 echo "- W1 answers identical in ours and PostGraphile (codes, statuses, programmes, MOUs): $w1_same."
 w3_applied=$(get W3 ours-postgres applied); w3_req=$(get W3 ours-postgres requests)
-echo "- W3: $w3_req requests, $w3_applied transitions applied in the database, $(get W3 ours-postgres conflicts) CONFLICT, $(get W3 ours-postgres exhausted) past the fresh ids (undone after the run)."
+echo "- W3: $w3_req requests, $w3_applied transitions applied in the database (warm-up and probes included), $(get W3 ours-postgres conflicts) CONFLICT, $(get W3 ours-postgres exhausted) requests past the fresh ids; all undone after the run."
 echo
 echo "### Targets"
 echo
@@ -57,4 +61,5 @@ echo "| W1 ≥ 3× PostGraphile req/s | ${r_pgl}× | $(verdict "$r_pgl" ">=" 3) 
 echo "| W1 p99 ≤ 1/3 of PostGraphile's | ${r_p99}× | $(verdict "$r_p99" "<=" 0.3334) |"
 echo "| W1 ≥ 60% of the raw-SQL ceiling | $(awk -v r="$r_raw" 'BEGIN { if (r == "n/a") print r; else printf "%.0f%%", r * 100 }') | $(verdict "$r_raw" ">=" 0.6) |"
 echo "| deep page ≤ 1.2× first-page latency (p50) | ${r_deep}× | $(verdict "$r_deep" "<=" 1.2) |"
-echo "| RSS ≤ 64 MB under load (peak of ours) | ${rss_peak} MB | $(verdict "$rss_peak" "<=" 64) |"
+echo "| RSS ≤ 64 MB under load: ours on PostgreSQL (peak of W1-W4) | ${rss_pg} MB | $(verdict "$rss_pg" "<=" 64) |"
+echo "| RSS ≤ 64 MB under load: ours on SQLite (W1) | ${rss_sqlite} MB | $(verdict "$rss_sqlite" "<=" 64) |"
