@@ -21,6 +21,8 @@ BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
 BENCH_THREADS=${BENCH_THREADS:-2}
 BENCH_DURATION=${BENCH_DURATION:-20}
 BENCH_WARMUP=${BENCH_WARMUP:-3}
+# Seconds of the one-connection (no queueing) W4 latency phases.
+BENCH_SERIAL_DURATION=${BENCH_SERIAL_DURATION:-8}
 # pgbench clients for the raw-SQL ceiling: the service's pool size.
 BENCH_PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-10}
 

@@ -38,6 +38,7 @@ Q=$OUT/queries
 mkdir -p "$OUT" "$LOGS" "$Q"
 RESULTS=$OUT/results.jsonl
 : > "$RESULTS"
+rm -f "$OUT"/w1-answer-*.json
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 API="$CARGO_TARGET_DIR/release/api"
 PGL_DIR=bench/postgraphile
@@ -292,6 +293,28 @@ probed_load "W4 first" ours-postgres "$URL" "$READ_TOKEN" "$Q/w4-first-ours.json
   bench/lua/fixed.lua "$Q/w4-first-ours.json"
 probed_load "W4 deep" ours-postgres "$URL" "$READ_TOKEN" "$Q/w4-deep-ours.json" "$W4_DEEP_CHECK" \
   bench/lua/fixed.lua "$Q/w4-deep-ours.json"
+# Latency without queueing: one connection, shorter phases.
+(
+  BENCH_CONNECTIONS=1 BENCH_THREADS=1 BENCH_DURATION=$BENCH_SERIAL_DURATION
+  probed_load "W4 first c=1" ours-postgres "$URL" "$READ_TOKEN" "$Q/w4-first-ours.json" "$W4_FIRST_CHECK" \
+    bench/lua/fixed.lua "$Q/w4-first-ours.json"
+  probed_load "W4 deep c=1" ours-postgres "$URL" "$READ_TOKEN" "$Q/w4-deep-ours.json" "$W4_DEEP_CHECK" \
+    bench/lua/fixed.lua "$Q/w4-deep-ours.json"
+)
+# And in the database alone: the page query the service sends for each
+# (keyset: a row comparison on (code, id)), median execution time of 15.
+sql_median_ms() {
+  local i
+  for i in $(seq 1 15); do
+    psql_bench -Atc "EXPLAIN (ANALYZE, FORMAT JSON) $1" | jq '.[0]["Execution Time"]'
+  done | sort -n | sed -n 8p
+}
+W4_SQL_COLUMNS='"id", "code", "name_th", "name_en", "province_code", "district", "subdistrict", "village_no", "households", "description", "tourism_tier", "tier_assessed_by", "tier_assessed_at", "contact_name", "contact_phone", "contact_email", "created_by", "version", "created_at", "updated_at"'
+W4_SQL_FIRST_MS=$(sql_median_ms "SELECT $W4_SQL_COLUMNS FROM communities ORDER BY code ASC, id ASC LIMIT 21")
+W4_SQL_DEEP_MS=$(sql_median_ms "SELECT $W4_SQL_COLUMNS FROM communities WHERE (code, id) > ('$DEEP_CODE', $DEEP_ID) ORDER BY code ASC, id ASC LIMIT 21")
+jq -nc --argjson f "$W4_SQL_FIRST_MS" --argjson d "$W4_SQL_DEEP_MS" \
+  '{workload: "W4 SQL", engine: "PostgreSQL (EXPLAIN ANALYZE, median of 15)", first_ms: $f, deep_ms: $d}' >> "$RESULTS"
+log "  W4 in SQL: first page $W4_SQL_FIRST_MS ms, deep page $W4_SQL_DEEP_MS ms"
 
 # W3: NOMINATED (version 1) enrolments of the bench programmes (FOUNDATION
 # leads them, no capacity), each moved once to ENROLLED. Two for the probes,
