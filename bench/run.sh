@@ -118,7 +118,10 @@ b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 SERVER_PID=
 start_api() { # name database-url bind-address
   local name=$1 url=$2 addr=$3 i
+  # The per-organisation cost budget is a policy, not a capacity: it is off
+  # here so the benchmark measures what the service can do.
   APP_ENV=development JWT_SECRET="$BENCH_JWT_SECRET" DATA_DIR="$OUT" DEMO_DATA=false RUST_LOG=warn \
+    COST_BUDGET="${BENCH_COST_BUDGET:-0}" \
     DATABASE_URL="$url" BIND_ADDR="$addr" "$API" serve > "$LOGS/$name.log" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")

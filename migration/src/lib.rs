@@ -12,6 +12,7 @@ mod m20260301_000004_curricula_programmes;
 mod m20260301_000005_enrolments;
 mod m20260301_000006_changes;
 mod m20260303_000008_cost_budgets;
+mod m20260304_000009_tier_code_index;
 mod util;
 
 /// All migrations, oldest first.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260301_000005_enrolments::Migration),
             Box::new(m20260301_000006_changes::Migration),
             Box::new(m20260303_000008_cost_budgets::Migration),
+            Box::new(m20260304_000009_tier_code_index::Migration),
         ]
     }
 }
