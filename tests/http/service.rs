@@ -19,6 +19,41 @@ fn schema_graphql_matches_the_code() {
     );
 }
 
+/// Every type, field, input field and enum value of the schema has a
+/// description (they are the doc comments frontend teams read).
+#[test]
+fn every_type_and_field_is_described() {
+    use async_graphql::parser::parse_schema;
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let doc = parse_schema(api::graphql::sdl()).expect("the exported schema parses");
+    let mut missing = Vec::new();
+    for def in doc.definitions {
+        let TypeSystemDefinition::Type(t) = def else { continue };
+        let t = t.node;
+        let name = t.name.node.to_string();
+        if t.description.is_none() {
+            missing.push(name.clone());
+        }
+        let fields: Vec<(String, bool)> = match &t.kind {
+            TypeKind::Object(o) => {
+                o.fields.iter().map(|f| (f.node.name.node.to_string(), f.node.description.is_some())).collect()
+            }
+            TypeKind::Interface(i) => {
+                i.fields.iter().map(|f| (f.node.name.node.to_string(), f.node.description.is_some())).collect()
+            }
+            TypeKind::InputObject(i) => {
+                i.fields.iter().map(|f| (f.node.name.node.to_string(), f.node.description.is_some())).collect()
+            }
+            TypeKind::Enum(e) => {
+                e.values.iter().map(|v| (v.node.value.node.to_string(), v.node.description.is_some())).collect()
+            }
+            _ => Vec::new(),
+        };
+        missing.extend(fields.into_iter().filter(|(_, described)| !described).map(|(f, _)| format!("{name}.{f}")));
+    }
+    assert!(missing.is_empty(), "undescribed: {missing:?}");
+}
+
 async fn health_checks_answer_without_a_token(app: TestApp) {
     for path in ["/healthz", "/readyz"] {
         let response = app.client.get(format!("{}{path}", app.base)).send().await.expect("answer");
