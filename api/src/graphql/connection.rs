@@ -103,9 +103,7 @@ macro_rules! connection {
                 use crate::graphql::connection::Counter;
                 use crate::graphql::context::Ctx;
                 let n = match &self.count {
-                    Counter::Select(select) => {
-                        crate::store::communities::count(ctx.store()?, (**select).clone()).await?
-                    }
+                    Counter::Select(select) => crate::store::search::count(ctx.store()?, (**select).clone()).await?,
                     Counter::NestedEnrolments(key) => {
                         ctx.loaders()?.nested_enrolment_counts.load_one(key.clone()).await?.unwrap_or(0)
                     }

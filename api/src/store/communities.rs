@@ -1,18 +1,18 @@
 //! Communities: queries, creates, updates and classification.
 
 use entity::{community, community_award, enrolment, province};
-use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Select,
-};
+use sea_orm::sea_query::Query;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::keyset::{self, Page, PageArgs, SortKey, SortValue};
+use super::search::{contains_pattern, search_condition};
+use super::versioned::{bump, current, diff};
 use super::{Store, changes, commit_returning, idempotency, now};
 use crate::domain::access::{Actor, Scope};
 use crate::domain::enums::{AwardCategory, ChangeOperation, OrderDirection, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{AwardInput, ContactInput, CreateCommunityInput, UpdateCommunityInput};
+use crate::domain::lifecycle::ENDED_STATUSES;
 use crate::domain::text::{self, limits};
 use crate::error::{AppError, AppResult};
 
@@ -49,20 +49,6 @@ pub fn sort_key(field: OrderField, direction: OrderDirection) -> SortKey {
     SortKey { tag, column, value, descending }
 }
 
-/// A `LIKE` pattern matching `text` anywhere, with wildcards escaped.
-pub fn contains_pattern(text: &str) -> AppResult<String> {
-    let text = text::required("search", text, limits::NAME)?.to_lowercase();
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Ok(format!("%{escaped}%"))
-}
-
-/// A case-insensitive substring condition on any of `columns`.
-pub fn search_condition<C: ColumnTrait>(columns: &[C], pattern: &str) -> Condition {
-    columns.iter().fold(Condition::any(), |cond, col| {
-        cond.add(Expr::expr(Func::lower(Expr::col(*col))).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
-    })
-}
-
 /// The filtered (unordered, unpaged) selection.
 pub fn filtered(filter: &Filter) -> AppResult<Select<community::Entity>> {
     let mut select = community::Entity::find();
@@ -97,7 +83,7 @@ pub fn filtered(filter: &Filter) -> AppResult<Select<community::Entity>> {
                     .column(enrolment::Column::CommunityId)
                     .from(enrolment::Entity)
                     .and_where(enrolment::Column::ProgrammeId.eq(programme))
-                    .and_where(enrolment::Column::Status.is_not_in(["WITHDRAWN", "DECLINED"]))
+                    .and_where(enrolment::Column::Status.is_not_in(ENDED_STATUSES.map(|s| s.as_str())))
                     .to_owned(),
             ),
         );
@@ -125,14 +111,6 @@ pub async fn page(
             |m| m.id,
         )
         .await
-}
-
-/// Counts a selection.
-pub async fn count<E: EntityTrait>(store: &Store, select: Select<E>) -> AppResult<i64>
-where
-    E::Model: Sync,
-{
-    Ok(select.count(&store.db).await? as i64)
 }
 
 /// The community with `code`.
@@ -261,85 +239,6 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateCommunityInput, k
     .await
 }
 
-/// Reads record `id` for update inside `conn`: `NOT_FOUND` if missing,
-/// `CONFLICT` if its version is not `expected`.
-pub async fn current<E, C>(
-    conn: &C,
-    kind: Kind,
-    id: i64,
-    expected: i32,
-    version: fn(&E::Model) -> i32,
-) -> AppResult<E::Model>
-where
-    E: EntityTrait,
-    E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = i64>,
-    C: ConnectionTrait,
-{
-    let Some(model) = E::find_by_id(id).one(conn).await? else {
-        return Err(AppError::not_found(format!("no {} with that id", kind.name())));
-    };
-    check_version(kind, version(&model), expected)?;
-    Ok(model)
-}
-
-/// `CONFLICT` unless `actual == expected`.
-pub fn check_version(kind: Kind, actual: i32, expected: i32) -> AppResult<()> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(AppError::conflict(format!(
-            "{} was changed by someone else: expectedVersion {expected}, current version {actual}",
-            kind.name()
-        )))
-    }
-}
-
-/// Applies `changes` to record `id` only if its version is still `expected`,
-/// raising the version and `updated_at`. `CONFLICT` if a concurrent change won.
-pub async fn bump<A, C>(conn: &C, mut changes: A, id: i64, expected: i32, kind: Kind) -> AppResult<()>
-where
-    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
-    C: ConnectionTrait,
-{
-    let entity = <A::Entity as Default>::default();
-    let _ = entity;
-    let version_col = <<A::Entity as EntityTrait>::Column as std::str::FromStr>::from_str("version")
-        .map_err(|_| AppError::internal("entity without a version column"))?;
-    let updated_col = <<A::Entity as EntityTrait>::Column as std::str::FromStr>::from_str("updated_at")
-        .map_err(|_| AppError::internal("entity without an updated_at column"))?;
-    let id_col = <<A::Entity as EntityTrait>::Column as std::str::FromStr>::from_str("id")
-        .map_err(|_| AppError::internal("entity without an id column"))?;
-    changes.set(updated_col, now().into());
-    let result = <A::Entity as EntityTrait>::update_many()
-        .set(changes)
-        .col_expr(version_col, Expr::col(version_col).add(1))
-        .filter(id_col.eq(id))
-        .filter(version_col.eq(expected))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(AppError::conflict(format!("{} was changed concurrently; reload and retry", kind.name())))
-    }
-}
-
-/// Sets `field` to `new` if given and different, noting the GraphQL field name.
-pub fn diff<T: PartialEq + Clone>(
-    fields: &mut Vec<&'static str>,
-    name: &'static str,
-    current: &T,
-    new: Option<T>,
-) -> Option<T> {
-    match new {
-        Some(value) if &value != current => {
-            fields.push(name);
-            Some(value)
-        }
-        _ => None,
-    }
-}
-
 /// Updates a community; absent fields stay as they are.
 pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -> AppResult<community::Model> {
     actor.require(Scope::CommunitiesWrite)?;
@@ -436,9 +335,4 @@ pub async fn classify(
     bump(&tx, am, id, expected_version, Kind::Community).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
     commit_returning::<community::Entity>(tx, id).await
-}
-
-/// Limits a selection to the ids of its rows (for subqueries).
-pub fn ids_only(select: Select<community::Entity>) -> Select<community::Entity> {
-    select.select_only().column(community::Column::Id)
 }

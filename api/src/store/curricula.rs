@@ -7,8 +7,8 @@ use sea_orm::{
     Select,
 };
 
-use super::communities::{bump, current, diff};
 use super::keyset::{self, Page, PageArgs, SortKey};
+use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::enums::{self, ChangeOperation, CurriculumKind, CurriculumStatus, FocusArea};
@@ -235,8 +235,9 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
     };
     let current_contributors = contributor_ids(&tx, id).await?;
     access::require_curriculum_editor(actor, found.owner_id, &current_contributors)?;
-    let cur: curriculum::Model =
-        current::<curriculum::Entity, _>(&tx, Kind::Curriculum, id, input.expected_version, |m| m.version).await?;
+    // The row read above is the current one: check its version, do not read it again.
+    check_version(Kind::Curriculum, found.version, input.expected_version)?;
+    let cur = found;
     let mut fields = Vec::new();
     let mut am = <curriculum::ActiveModel as Default>::default();
     if let Some(v) = diff(&mut fields, "titleTh", &cur.title_th, title_th) {

@@ -5,8 +5,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
 };
 
-use super::communities::{bump, check_version};
 use super::keyset::{self, Page, PageArgs, SortKey};
+use super::versioned::{bump, check_version};
 use super::{Store, changes, commit_returning, idempotency, lock_row, now, programmes};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::enums::{self, ChangeOperation, EnrolmentStatus, ProgrammeStatus, TourismTier};

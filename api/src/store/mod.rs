@@ -16,7 +16,9 @@ pub mod mous;
 pub mod nested;
 pub mod organizations;
 pub mod programmes;
+pub mod search;
 pub mod stats;
+pub mod versioned;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

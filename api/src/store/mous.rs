@@ -7,8 +7,9 @@ use sea_orm::{
     Select,
 };
 
-use super::communities::{bump, contains_pattern, current, diff, search_condition};
 use super::keyset::{self, Page, PageArgs, SortKey};
+use super::search::{contains_pattern, search_condition};
+use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::date::naive;
@@ -243,7 +244,7 @@ async fn load_for_party<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64, ex
         return Err(AppError::not_found("no Mou with that id"));
     }
     access::require_mou_party(actor, &parties, &[PartyRole::Lead, PartyRole::Partner], "change it")?;
-    super::communities::check_version(Kind::Mou, cur.version, expected)?;
+    super::versioned::check_version(Kind::Mou, cur.version, expected)?;
     Ok(cur)
 }
 
@@ -262,7 +263,7 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
         return Err(AppError::not_found("no Mou with that id"));
     }
     access::require_mou_party(actor, &roles(&party_rows)?, &[], "sign it")?;
-    super::communities::check_version(Kind::Mou, cur.version, expected)?;
+    super::versioned::check_version(Kind::Mou, cur.version, expected)?;
     if status != MouStatus::Negotiating {
         return Err(AppError::bad_input("id", format!("only a NEGOTIATING MOU can be signed; this one is {status}")));
     }
@@ -373,8 +374,8 @@ pub async fn update_commitment(
     if cur.owner_id != actor.org_id && !is_lead {
         return Err(AppError::forbidden("only the commitment's owner or the MOU's lead may change it"));
     }
-    let cur: commitment::Model =
-        current::<commitment::Entity, _>(&tx, Kind::Commitment, id, input.expected_version, |c| c.version).await?;
+    // The row read above is the current one: check its version, do not read it again.
+    check_version(Kind::Commitment, cur.version, input.expected_version)?;
     let mut fields = Vec::new();
     let mut am = <commitment::ActiveModel as Default>::default();
     if let Some(v) = diff(&mut fields, "description", &cur.description, description) {

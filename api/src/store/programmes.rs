@@ -4,8 +4,8 @@ use entity::{curriculum, mou, organization, programme, programme_curriculum, pro
 use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
-use super::communities::{bump, current, diff};
 use super::keyset::{self, Page, PageArgs, SortKey};
+use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, mous, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::date::naive;
@@ -212,8 +212,9 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
     if partners.is_some() {
         access::require_programme_role(actor, found.lead_id, &current_partners, false, "change its partners")?;
     }
-    let cur: programme::Model =
-        current::<programme::Entity, _>(&tx, Kind::Programme, id, input.expected_version, |m| m.version).await?;
+    // The row read above is the current one: check its version, do not read it again.
+    check_version(Kind::Programme, found.version, input.expected_version)?;
+    let cur = found;
     let mut fields = Vec::new();
     let mut am = <programme::ActiveModel as Default>::default();
     if let Some(v) = diff(&mut fields, "nameTh", &cur.name_th, name_th) {
