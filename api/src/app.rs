@@ -63,7 +63,7 @@ impl AppState {
         let playground = playground_page(&config, minter.as_deref());
         let orgs = Arc::new(OrgDirectory::new(store.clone()));
         Ok(AppState {
-            schema: graphql::build(store.clone(), provinces, orgs.clone(), config.limits),
+            schema: graphql::build(store.clone(), provinces, orgs.clone()),
             orgs,
             config: Arc::new(config),
             store,

@@ -26,6 +26,12 @@ async fn each_limit_refuses_a_bomb_before_any_database_work(app: TestApp) {
     let roots =
         format!("{{ {} }}", (0..21).map(|i| format!("r{i}: viewer {{ subject }}")).collect::<Vec<_>>().join(" "));
     let via_fragments = "query { ...A } fragment A on Query { communities(first: 100) { nodes { ...B } } } fragment B on Community { enrolments(first: 100) { nodes { history { to } } } }";
+    // A long chain of fragments nests without adding field levels: it must
+    // be refused cleanly, not walked until the stack runs out.
+    let chain = format!(
+        "query {{ ...F0 }} {} fragment F2000 on Query {{ viewer {{ subject }} }}",
+        (0..2000).map(|i| format!("fragment F{i} on Query {{ ...F{} }}", i + 1)).collect::<Vec<_>>().join(" ")
+    );
     let via_variables =
         "query($n: Int) { communities(first: $n) { nodes { enrolments(first: $n) { nodes { history { to } } } } } }";
     for (name, query, limit) in [
@@ -34,6 +40,7 @@ async fn each_limit_refuses_a_bomb_before_any_database_work(app: TestApp) {
         ("aliases", aliases, "aliases"),
         ("root fields", roots, "root fields"),
         ("cost through fragments", via_fragments.to_owned(), "complexity"),
+        ("a chain of fragments", chain, "depth"),
     ] {
         let before = app.statements();
         let body = app.gql(&token, &query, json!({})).await;

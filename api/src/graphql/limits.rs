@@ -9,11 +9,9 @@
 //! autocomplete need them (its introspection query is 13 levels deep).
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Positioned, Response, ServerError, Value, Variables};
 
 use crate::domain::access::Actor;
 use crate::store::Store;
@@ -65,7 +63,8 @@ const LISTS: &[&str] = &[
     "communitiesByProvince",
     "enrolmentsByStatus",
 ];
-/// The cap on nesting the analysis follows (fragment cycles are refused later by validation).
+/// The cap on nesting (fields and fragments) the analysis follows; deeper
+/// documents are refused by async-graphql's own recursion check (32 levels).
 const MAX_WALK: usize = 64;
 
 /// What a document asks for.
@@ -83,6 +82,7 @@ struct Walker<'a> {
     variables: &'a Variables,
     aliases: usize,
     depth: usize,
+    nesting: usize,
 }
 
 impl Walker<'_> {
@@ -115,9 +115,20 @@ impl Walker<'_> {
 
     /// The cost of a selection set at `level` (root = 1); counts aliases and depth.
     fn cost(&mut self, set: &SelectionSet, level: usize, fragments: &mut Vec<Name>) -> usize {
-        if level > MAX_WALK {
+        // Fields, fragments and inline fragments all nest: the guard counts
+        // every level so a chain of fragments cannot exhaust the stack.
+        if level > MAX_WALK || self.nesting > MAX_WALK {
+            // Past any sane depth: report it as such, so the check refuses it.
+            self.depth = self.depth.max(MAX_WALK + 1);
             return 0;
         }
+        self.nesting += 1;
+        let total = self.cost_of_items(set, level, fragments);
+        self.nesting -= 1;
+        total
+    }
+
+    fn cost_of_items(&mut self, set: &SelectionSet, level: usize, fragments: &mut Vec<Name>) -> usize {
         let mut total = 0usize;
         for selection in &set.items {
             match &selection.node {
@@ -154,17 +165,26 @@ impl Walker<'_> {
 }
 
 /// The root field names of a selection set (through fragments).
-fn root_names(doc: &ExecutableDocument, set: &SelectionSet, out: &mut Vec<String>, seen: &mut HashSet<Name>) {
+fn root_names(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    out: &mut Vec<String>,
+    seen: &mut HashSet<Name>,
+    nesting: usize,
+) {
+    if nesting > MAX_WALK {
+        return;
+    }
     for selection in &set.items {
         match &selection.node {
             Selection::Field(f) => out.push(f.node.name.node.to_string()),
-            Selection::InlineFragment(i) => root_names(doc, &i.node.selection_set.node, out, seen),
+            Selection::InlineFragment(i) => root_names(doc, &i.node.selection_set.node, out, seen, nesting + 1),
             Selection::FragmentSpread(s) => {
                 let name = s.node.fragment_name.node.clone();
                 if seen.insert(name.clone())
                     && let Some(fragment) = doc.fragments.get(&name)
                 {
-                    root_names(doc, &fragment.node.selection_set.node, out, seen);
+                    root_names(doc, &fragment.node.selection_set.node, out, seen, nesting + 1);
                 }
             }
         }
@@ -181,11 +201,13 @@ pub fn analyse(doc: &ExecutableDocument, variables: &Variables) -> Analysis {
     for op in operations {
         let set = &op.node.selection_set.node;
         let mut names = Vec::new();
-        root_names(doc, set, &mut names, &mut HashSet::new());
-        if !names.iter().all(|n| n.starts_with("__")) {
+        root_names(doc, set, &mut names, &mut HashSet::new(), 0);
+        // An operation with no root field reached (say, past the nesting
+        // cap) is not exempt.
+        if names.is_empty() || !names.iter().all(|n| n.starts_with("__")) {
             result.introspection_only = false;
         }
-        let mut walker = Walker { doc, variables, aliases: 0, depth: 0 };
+        let mut walker = Walker { doc, variables, aliases: 0, depth: 0, nesting: 0 };
         let complexity = walker.cost(set, 1, &mut Vec::new());
         result.depth = result.depth.max(walker.depth);
         result.complexity = result.complexity.max(complexity);
@@ -226,86 +248,70 @@ pub fn check(analysis: &Analysis, limits: &Limits) -> Result<(), ServerError> {
     }
 }
 
-/// The extension that enforces [`Limits`], created per request.
-pub struct QueryLimits(pub Limits);
-
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryLimitsExtension { limits: self.0, cost: Mutex::new(None) })
-    }
-}
-
 /// What a request cost, for its response's `extensions.cost`.
 #[derive(Clone, Debug)]
-struct Cost {
+pub struct Cost {
     requested: usize,
     remaining: Option<f64>,
 }
 
-struct QueryLimitsExtension {
-    limits: Limits,
-    cost: Mutex<Option<Cost>>,
+/// Admits `request` or refuses it, before any database work: parses it,
+/// checks it against `limits` and spends its cost from the caller's
+/// organisation's budget. Returns the cost to report (`None` for an
+/// introspection-only operation, which is free).
+///
+/// This runs in the endpoint rather than as a schema extension: any
+/// extension makes async-graphql wrap every field's resolution in its
+/// extension chain, which measurably slowed large nested pages.
+pub async fn admit(
+    request: &mut async_graphql::Request,
+    limits: &Limits,
+    store: &Store,
+    actor: &Actor,
+) -> Result<Option<Cost>, ServerError> {
+    let variables = std::mem::take(&mut request.variables);
+    let analysis = request.parsed_query().map(|doc| analyse(doc, &variables));
+    request.variables = variables;
+    let analysis = analysis?;
+    if analysis.introspection_only {
+        return Ok(None);
+    }
+    check(&analysis, limits)?;
+    let mut remaining = None;
+    if let Some(budget) = limits.budget {
+        let cost = analysis.complexity.max(1) as f64;
+        match budget::spend(store, budget, actor.org_id, cost).await {
+            Ok(Spend::Spent { remaining: left }) => remaining = Some(left),
+            Ok(Spend::Exhausted { remaining: left, retry_after }) => {
+                let retry = retry_after.ceil().max(1.0) as u64;
+                let mut e = error(
+                    "RATE_LIMITED",
+                    format!(
+                        "your organisation's query budget is spent: this query costs {cost}, {} points are left; retry in {retry} s",
+                        left.floor().max(0.0)
+                    ),
+                    Some(("retryAfter", Value::from(retry))),
+                );
+                if let Some(ext) = e.extensions.as_mut() {
+                    ext.set("cost", Value::from(cost as u64));
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(async_graphql::Error::from(e).into_server_error(Default::default())),
+        }
+    }
+    Ok(Some(Cost { requested: analysis.complexity, remaining }))
 }
 
-#[async_trait::async_trait]
-impl Extension for QueryLimitsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let cost = self.cost.lock().ok().and_then(|c| c.clone());
-        if let Some(cost) = cost {
-            let mut map = async_graphql::indexmap::IndexMap::new();
-            map.insert(Name::new("requested"), Value::from(cost.requested as u64));
-            if let (Some(remaining), Some(budget)) = (cost.remaining, self.limits.budget) {
-                map.insert(Name::new("remaining"), Value::from(remaining.floor().max(0.0) as u64));
-                map.insert(Name::new("limit"), Value::from(budget.capacity as u64));
-                map.insert(Name::new("refillPerSecond"), Value::from(budget.refill_per_sec as u64));
-            }
-            response.extensions.insert("cost".to_owned(), Value::Object(map));
-        }
-        response
+/// Adds `extensions.cost` (what the request cost, what is left of the
+/// budget) to `response`.
+pub fn report(response: &mut Response, cost: &Cost, limits: &Limits) {
+    let mut map = async_graphql::indexmap::IndexMap::new();
+    map.insert(Name::new("requested"), Value::from(cost.requested as u64));
+    if let (Some(remaining), Some(budget)) = (cost.remaining, limits.budget) {
+        map.insert(Name::new("remaining"), Value::from(remaining.floor().max(0.0) as u64));
+        map.insert(Name::new("limit"), Value::from(budget.capacity as u64));
+        map.insert(Name::new("refillPerSecond"), Value::from(budget.refill_per_sec as u64));
     }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let analysis = analyse(&doc, variables);
-        if analysis.introspection_only {
-            return Ok(doc);
-        }
-        check(&analysis, &self.limits)?;
-        let mut remaining = None;
-        if let (Some(budget), Some(actor), Some(store)) =
-            (self.limits.budget, ctx.data_opt::<Actor>(), ctx.data_opt::<Store>())
-        {
-            let cost = analysis.complexity.max(1) as f64;
-            match budget::spend(store, budget, actor.org_id, cost).await {
-                Ok(Spend::Spent { remaining: left }) => remaining = Some(left),
-                Ok(Spend::Exhausted { remaining: left, retry_after }) => {
-                    let retry = retry_after.ceil().max(1.0) as u64;
-                    let mut e = error(
-                        "RATE_LIMITED",
-                        format!(
-                            "your organisation's query budget is spent: this query costs {cost}, {} points are left; retry in {retry} s",
-                            left.floor().max(0.0)
-                        ),
-                        Some(("retryAfter", Value::from(retry))),
-                    );
-                    if let Some(ext) = e.extensions.as_mut() {
-                        ext.set("cost", Value::from(cost as u64));
-                    }
-                    return Err(e);
-                }
-                Err(e) => return Err(async_graphql::Error::from(e).into_server_error(Default::default())),
-            }
-        }
-        if let Ok(mut slot) = self.cost.lock() {
-            *slot = Some(Cost { requested: analysis.complexity, remaining });
-        }
-        Ok(doc)
-    }
+    response.extensions.insert("cost".to_owned(), Value::Object(map));
 }

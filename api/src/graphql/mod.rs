@@ -54,8 +54,11 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its shared data.
-pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>, limits: limits::Limits) -> AppSchema {
-    builder().data(store).data(provinces).data(orgs).extension(limits::QueryLimits(limits)).finish()
+///
+/// The query limits are not a schema extension: the endpoint checks them
+/// before execution ([`limits::admit`]).
+pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>) -> AppSchema {
+    builder().data(store).data(provinces).data(orgs).finish()
 }
 
 /// The SDL checked in as `schema.graphql`.

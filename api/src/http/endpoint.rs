@@ -11,7 +11,9 @@ use axum::response::{Html, IntoResponse, Response};
 use super::router::REQUEST_ID;
 use crate::app::AppState;
 use crate::auth;
+use crate::domain::access::Actor;
 use crate::error::AppError;
+use crate::graphql::limits;
 use crate::store::loaders::Loaders;
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -77,16 +79,18 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
         );
         return refused_with(StatusCode::BAD_REQUEST, "QUERY_TOO_COMPLEX", error.message(), &id);
     }
-    // Every operation (of a batch too) gets the caller, its own fresh
-    // loaders, and its own cost check.
-    let prepare = |r: async_graphql::Request| {
-        r.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window))
+    // Every operation (of a batch too) gets its own cost check, the
+    // caller and its own fresh loaders; a batch's operations run in turn.
+    let mut response = match batch {
+        BatchRequest::Single(r) => async_graphql::BatchResponse::Single(execute(&state, &actor, r).await),
+        BatchRequest::Batch(rs) => {
+            let mut out = Vec::with_capacity(rs.len());
+            for r in rs {
+                out.push(execute(&state, &actor, r).await);
+            }
+            async_graphql::BatchResponse::Batch(out)
+        }
     };
-    let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
-    };
-    let mut response = state.schema.execute_batch(batch).await;
     let mut retry_after: Option<u64> = None;
     let responses: Vec<&mut async_graphql::Response> = match &mut response {
         async_graphql::BatchResponse::Single(r) => vec![r],
@@ -115,6 +119,23 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
         }
     }
     http
+}
+
+/// Admits one operation against the limits and the budget (before any
+/// database work), executes it with the caller and fresh loaders, and
+/// reports its cost.
+async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request) -> async_graphql::Response {
+    let limits = &state.config.limits;
+    let cost = match limits::admit(&mut request, limits, &state.store, actor).await {
+        Ok(cost) => cost,
+        Err(error) => return async_graphql::Response::from_errors(vec![error]),
+    };
+    let request = request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window));
+    let mut response = state.schema.execute(request).await;
+    if let Some(cost) = &cost {
+        limits::report(&mut response, cost, limits);
+    }
+    response
 }
 
 /// The name of a document's operation when it starts with one
