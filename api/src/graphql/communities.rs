@@ -18,7 +18,7 @@ use crate::store::nested::Parent;
 
 /// A community in CDD's network.
 #[derive(Clone)]
-pub struct Community(pub community::Model);
+pub struct Community(pub std::sync::Arc<community::Model>);
 
 /// Contact details: personal data, readable only with the `communities:pii` scope.
 #[derive(SimpleObject)]
@@ -116,8 +116,8 @@ impl Community {
     /// Awards won, oldest first.
     async fn awards(&self, ctx: &Context<'_>) -> Result<Vec<Award>> {
         let rows = ctx.loaders()?.awards_by_community.load_one(self.0.id).await?.unwrap_or_default();
-        rows.into_iter()
-            .map(|a| Ok(Award { year: a.year, category: AwardCategory::parse(&a.category)?, title: a.title }))
+        rows.iter()
+            .map(|a| Ok(Award { year: a.year, category: AwardCategory::parse(&a.category)?, title: a.title.clone() }))
             .collect()
     }
     /// The community's enrolments (needs `enrolments:read`).
@@ -245,7 +245,7 @@ impl CommunityQuery {
         ctx.actor_with(Scope::CommunitiesRead)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Community, &id, "id")?).await?),
-            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(Community)),
+            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(|m| Community(m.into()))),
             _ => Err(AppError::bad_input("id", "give either id or code").into()),
         }
     }
@@ -267,17 +267,17 @@ impl CommunityMutation {
     ) -> Result<Community> {
         let actor = ctx.actor()?;
         let id = store::create(ctx.store()?, actor, input, idempotency_key.as_deref()).await?;
-        Ok(Community(super::context::reload::<community::Entity>(ctx, id, Kind::Community).await?))
+        Ok(Community(super::context::reload::<community::Entity>(ctx, id, Kind::Community).await?.into()))
     }
 
     /// Updates a community (`communities:write`), checking `expectedVersion`.
     async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<Community> {
-        Ok(Community(store::update(ctx.store()?, ctx.actor()?, input).await?))
+        Ok(Community(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
     }
 
     /// Sets or clears a community's tourism tier (`communities:classify`).
     async fn classify_community(&self, ctx: &Context<'_>, input: ClassifyCommunityInput) -> Result<Community> {
         let id = ids::decode(Kind::Community, &input.id, "id")?;
-        Ok(Community(store::classify(ctx.store()?, ctx.actor()?, id, input.expected_version, input.tier).await?))
+        Ok(Community(store::classify(ctx.store()?, ctx.actor()?, id, input.expected_version, input.tier).await?.into()))
     }
 }

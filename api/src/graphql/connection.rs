@@ -57,7 +57,7 @@ macro_rules! connection {
 
         #[doc = concat!("A page of ", $what, ".")]
         pub struct $conn {
-            page: crate::store::keyset::Page<<$entity as sea_orm::EntityTrait>::Model>,
+            page: crate::store::keyset::Page<std::sync::Arc<<$entity as sea_orm::EntityTrait>::Model>>,
             count: crate::graphql::connection::Counter<$entity>,
         }
 
@@ -67,13 +67,13 @@ macro_rules! connection {
                 page: crate::store::keyset::Page<<$entity as sea_orm::EntityTrait>::Model>,
                 count: sea_orm::Select<$entity>,
             ) -> Self {
-                $conn { page, count: crate::graphql::connection::Counter::Select(Box::new(count)) }
+                $conn { page: page.shared(), count: crate::graphql::connection::Counter::Select(Box::new(count)) }
             }
 
             /// Wraps a page whose count comes from another source.
             #[allow(dead_code)]
             pub fn counted_by(
-                page: crate::store::keyset::Page<<$entity as sea_orm::EntityTrait>::Model>,
+                page: crate::store::keyset::Page<std::sync::Arc<<$entity as sea_orm::EntityTrait>::Model>>,
                 count: crate::graphql::connection::Counter<$entity>,
             ) -> Self {
                 $conn { page, count }

@@ -17,7 +17,7 @@ use crate::store::curricula as store;
 
 /// A training curriculum.
 #[derive(Clone)]
-pub struct Curriculum(pub curriculum::Model);
+pub struct Curriculum(pub std::sync::Arc<curriculum::Model>);
 
 /// One module of a curriculum.
 #[derive(SimpleObject)]
@@ -80,12 +80,12 @@ impl Curriculum {
     async fn modules(&self, ctx: &Context<'_>) -> Result<Vec<CurriculumModule>> {
         let rows = ctx.loaders()?.modules_by_curriculum.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows
-            .into_iter()
+            .iter()
             .map(|m| CurriculumModule {
                 position: m.position,
-                title: m.title,
+                title: m.title.clone(),
                 hours: m.hours,
-                objectives: m.objectives,
+                objectives: m.objectives.clone(),
             })
             .collect())
     }
@@ -165,7 +165,7 @@ impl CurriculumQuery {
         ctx.actor_with(Scope::CurriculaRead)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Curriculum, &id, "id")?).await?),
-            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(Curriculum)),
+            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(|m| Curriculum(m.into()))),
             _ => Err(AppError::bad_input("id", "give either id or code").into()),
         }
     }
@@ -186,11 +186,11 @@ impl CurriculumMutation {
         idempotency_key: Option<String>,
     ) -> Result<Curriculum> {
         let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        Ok(Curriculum(super::context::reload::<curriculum::Entity>(ctx, id, Kind::Curriculum).await?))
+        Ok(Curriculum(super::context::reload::<curriculum::Entity>(ctx, id, Kind::Curriculum).await?.into()))
     }
 
     /// Updates a curriculum: its owner or contributors (`curricula:write`).
     async fn update_curriculum(&self, ctx: &Context<'_>, input: UpdateCurriculumInput) -> Result<Curriculum> {
-        Ok(Curriculum(store::update(ctx.store()?, ctx.actor()?, input).await?))
+        Ok(Curriculum(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
     }
 }

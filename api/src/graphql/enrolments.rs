@@ -22,7 +22,7 @@ use crate::store::nested::{CountKey, PageKey, Parent};
 
 /// One community in one programme.
 #[derive(Clone)]
-pub struct Enrolment(pub enrolment::Model);
+pub struct Enrolment(pub std::sync::Arc<enrolment::Model>);
 
 /// One step of an enrolment's status history.
 pub struct EnrolmentTransition(enrolment_transition::Model);
@@ -93,7 +93,7 @@ impl Enrolment {
     /// Every status move, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<EnrolmentTransition>> {
         let rows = ctx.loaders()?.history_by_enrolment.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(EnrolmentTransition).collect())
+        Ok(rows.iter().cloned().map(EnrolmentTransition).collect())
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {
@@ -206,11 +206,11 @@ impl EnrolmentMutation {
         idempotency_key: Option<String>,
     ) -> Result<Enrolment> {
         let id = store::nominate(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        Ok(Enrolment(super::context::reload::<enrolment::Entity>(ctx, id, Kind::Enrolment).await?))
+        Ok(Enrolment(super::context::reload::<enrolment::Entity>(ctx, id, Kind::Enrolment).await?.into()))
     }
 
     /// Moves an enrolment to another status, as the lifecycle allows (`enrolments:write`).
     async fn transition_enrolment(&self, ctx: &Context<'_>, input: TransitionEnrolmentInput) -> Result<Enrolment> {
-        Ok(Enrolment(store::transition_enrolment(ctx.store()?, ctx.actor()?, input).await?))
+        Ok(Enrolment(store::transition_enrolment(ctx.store()?, ctx.actor()?, input).await?.into()))
     }
 }

@@ -20,7 +20,7 @@ use crate::store::mous as store;
 
 /// A memorandum of understanding between partners.
 #[derive(Clone)]
-pub struct Mou(pub mou::Model);
+pub struct Mou(pub std::sync::Arc<mou::Model>);
 
 /// One party of an MOU.
 pub struct MouParty(mou_party::Model);
@@ -44,7 +44,7 @@ impl MouParty {
 
 /// A follow-up that one partner owes under an MOU.
 #[derive(Clone)]
-pub struct Commitment(pub commitment::Model);
+pub struct Commitment(pub std::sync::Arc<commitment::Model>);
 
 /// A follow-up that one partner owes under an MOU.
 #[Object]
@@ -109,7 +109,7 @@ impl Mou {
     /// Its parties, in order, with their signatures.
     async fn parties(&self, ctx: &Context<'_>) -> Result<Vec<MouParty>> {
         let rows = ctx.loaders()?.parties_by_mou.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(MouParty).collect())
+        Ok(rows.iter().cloned().map(MouParty).collect())
     }
     /// When the last required party signed.
     async fn signed_on(&self) -> Option<Date> {
@@ -127,12 +127,12 @@ impl Mou {
     async fn programmes(&self, ctx: &Context<'_>) -> Result<Vec<Programme>> {
         ctx.actor_with(Scope::ProgrammesRead)?;
         let rows = ctx.loaders()?.programmes_by_mou.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Programme).collect())
+        Ok(rows.iter().map(|m| Programme(m.clone().into())).collect())
     }
     /// The commitments owed under it.
     async fn commitments(&self, ctx: &Context<'_>) -> Result<Vec<Commitment>> {
         let rows = ctx.loaders()?.commitments_by_mou.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Commitment).collect())
+        Ok(rows.iter().map(|m| Commitment(m.clone().into())).collect())
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {
@@ -165,10 +165,12 @@ pub struct MouFilter {
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Mou>, AppError> {
     let actor = ctx.actor_with(Scope::MousRead)?;
     let loaders = ctx.loaders()?;
-    let Some(m) = loaders.mous.load_one(id).await? else {
+    // Both in the same batch window: the parties decide visibility.
+    let (m, parties) = futures_util::future::join(loaders.mous.load_one(id), loaders.parties_by_mou.load_one(id)).await;
+    let Some(m) = m? else {
         return Ok(None);
     };
-    let parties = loaders.parties_by_mou.load_one(id).await?.unwrap_or_default();
+    let parties = parties?.unwrap_or_default();
     let party_ids: Vec<i64> = parties.iter().map(|p| p.organization_id).collect();
     Ok(access::mou_visible(actor, MouStatus::parse(&m.status)?, &party_ids).then_some(Mou(m)))
 }
@@ -214,7 +216,7 @@ impl MouQuery {
         let actor = ctx.actor_with(Scope::MousRead)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Mou, &id, "id")?).await?),
-            (None, Some(code)) => Ok(store::by_code(ctx.store()?, actor, &code).await?.map(Mou)),
+            (None, Some(code)) => Ok(store::by_code(ctx.store()?, actor, &code).await?.map(|m| Mou(m.into()))),
             _ => Err(AppError::bad_input("id", "give either id or code").into()),
         }
     }
@@ -235,18 +237,18 @@ impl MouMutation {
         idempotency_key: Option<String>,
     ) -> Result<Mou> {
         let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        Ok(Mou(super::context::reload::<mou::Entity>(ctx, id, Kind::Mou).await?))
+        Ok(Mou(super::context::reload::<mou::Entity>(ctx, id, Kind::Mou).await?.into()))
     }
 
     /// Updates an MOU's terms or status: its lead and partners (`mous:write`).
     async fn update_mou(&self, ctx: &Context<'_>, input: UpdateMouInput) -> Result<Mou> {
-        Ok(Mou(store::update(ctx.store()?, ctx.actor()?, input).await?))
+        Ok(Mou(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
     }
 
     /// Records the caller's organisation's signature on a NEGOTIATING MOU (`mous:write`).
     async fn sign_mou(&self, ctx: &Context<'_>, input: SignMouInput) -> Result<Mou> {
         let id = ids::decode(Kind::Mou, &input.id, "id")?;
-        Ok(Mou(store::sign(ctx.store()?, ctx.actor()?, id, input.expected_version).await?))
+        Ok(Mou(store::sign(ctx.store()?, ctx.actor()?, id, input.expected_version).await?.into()))
     }
 
     /// Adds a commitment to an MOU: one of its parties (`mous:write`).
@@ -257,11 +259,11 @@ impl MouMutation {
         idempotency_key: Option<String>,
     ) -> Result<Commitment> {
         let id = store::create_commitment(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        Ok(Commitment(super::context::reload::<commitment::Entity>(ctx, id, Kind::Commitment).await?))
+        Ok(Commitment(super::context::reload::<commitment::Entity>(ctx, id, Kind::Commitment).await?.into()))
     }
 
     /// Updates a commitment: its owner or the MOU's lead (`mous:write`).
     async fn update_commitment(&self, ctx: &Context<'_>, input: UpdateCommitmentInput) -> Result<Commitment> {
-        Ok(Commitment(store::update_commitment(ctx.store()?, ctx.actor()?, input).await?))
+        Ok(Commitment(store::update_commitment(ctx.store()?, ctx.actor()?, input).await?.into()))
     }
 }

@@ -20,7 +20,7 @@ use crate::store::programmes as store;
 
 /// A programme run under an MOU or alone.
 #[derive(Clone)]
-pub struct Programme(pub programme::Model);
+pub struct Programme(pub std::sync::Arc<programme::Model>);
 
 /// A programme run under an MOU or alone.
 #[Object]
@@ -166,7 +166,7 @@ impl ProgrammeQuery {
         ctx.actor_with(Scope::ProgrammesRead)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Programme, &id, "id")?).await?),
-            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(Programme)),
+            (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(|m| Programme(m.into()))),
             _ => Err(AppError::bad_input("id", "give either id or code").into()),
         }
     }
@@ -187,11 +187,11 @@ impl ProgrammeMutation {
         idempotency_key: Option<String>,
     ) -> Result<Programme> {
         let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
-        Ok(Programme(super::context::reload::<programme::Entity>(ctx, id, Kind::Programme).await?))
+        Ok(Programme(super::context::reload::<programme::Entity>(ctx, id, Kind::Programme).await?.into()))
     }
 
     /// Updates a programme: its lead or partners (`programmes:write`).
     async fn update_programme(&self, ctx: &Context<'_>, input: UpdateProgrammeInput) -> Result<Programme> {
-        Ok(Programme(store::update(ctx.store()?, ctx.actor()?, input).await?))
+        Ok(Programme(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
     }
 }

@@ -105,6 +105,16 @@ impl<M> Page<M> {
     pub fn empty() -> Self {
         Page { rows: Vec::new(), has_next_page: false, has_previous_page: false }
     }
+
+    /// The same page with its rows shared, so resolvers hand them out
+    /// without copying.
+    pub fn shared(self) -> Page<std::sync::Arc<M>> {
+        Page {
+            rows: self.rows.into_iter().map(|(cursor, m)| (cursor, std::sync::Arc::new(m))).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+        }
+    }
 }
 
 /// Encodes the cursor of a row.

@@ -1,8 +1,11 @@
 //! Batch loaders, created per request so no row is shared between callers
 //! with different rights. Each relation is one `IN (...)` query per batch.
+//! Loaded rows are shared (`Arc`): a record reached from many parents is
+//! read and decoded once and never copied.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -36,13 +39,13 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: Keyed + Clone + Send + Sync + 'static,
 {
-    type Value = E::Model;
+    type Value = Arc<E::Model>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, AppError> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Arc<E::Model>>, AppError> {
         let rows =
             E::find().filter(Expr::col(Alias::new("id").into_iden()).is_in(keys.iter().copied())).all(&self.db).await?;
-        Ok(rows.into_iter().map(|m| (m.key(), m)).collect())
+        Ok(rows.into_iter().map(|m| (m.key(), Arc::new(m))).collect())
     }
 }
 
@@ -60,10 +63,10 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: Clone + Send + Sync + 'static,
 {
-    type Value = Vec<E::Model>;
+    type Value = Arc<[E::Model]>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, AppError> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Arc<[E::Model]>>, AppError> {
         let mut select = E::find().filter(Expr::col(Alias::new(self.column).into_iden()).is_in(keys.iter().copied()));
         for column in self.order {
             select = select.order_by_asc(Expr::col(Alias::new(*column).into_iden()));
@@ -72,7 +75,7 @@ where
         for row in select.all(&self.db).await? {
             grouped.entry((self.key_of)(&row)).or_default().push(row);
         }
-        Ok(grouped)
+        Ok(grouped.into_iter().map(|(k, rows)| (k, rows.into())).collect())
     }
 }
 

@@ -67,7 +67,7 @@ pub struct NestedPages {
 }
 
 impl Loader<PageKey> for NestedPages {
-    type Value = Page<enrolment::Model>;
+    type Value = Page<std::sync::Arc<enrolment::Model>>;
     type Error = AppError;
 
     async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Self::Value>, AppError> {
@@ -105,7 +105,7 @@ impl Loader<PageKey> for NestedPages {
             }
             for id in ids {
                 let rows = by_parent.remove(&id).unwrap_or_default();
-                let page = window.page_from(rows, |_| None, |m| m.id);
+                let page = window.page_from(rows, |_| None, |m| m.id).shared();
                 out.insert(PageKey { parent, id, filter: filter.clone(), args: args.clone() }, page);
             }
         }
