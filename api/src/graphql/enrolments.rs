@@ -18,7 +18,7 @@ use crate::domain::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
 use crate::error::AppError;
 use crate::store::enrolments as store;
 use crate::store::keyset::{Page, PageArgs};
-use crate::store::nested::{CountKey, PageKey, Parent};
+use crate::store::nested::{CountKey, NestedPage, PageKey, Parent, Related, RelatedRows};
 
 /// One community in one programme.
 #[derive(Clone)]
@@ -154,13 +154,39 @@ pub async fn nested_enrolment_page(
     filter: Option<EnrolmentFilter>,
     args: PageArgs,
 ) -> Result<EnrolmentConnection> {
-    ctx.actor_with(Scope::EnrolmentsRead)?;
+    let actor = ctx.actor_with(Scope::EnrolmentsRead)?;
     let filter = store::Filter::try_from(filter.unwrap_or_default())?;
     // Refuse bad arguments here, at this field, before batching.
     crate::store::keyset::window(&args, store::SORT)?;
-    let key = PageKey { parent, id, filter: filter.clone(), args };
-    let page = ctx.loaders()?.nested_enrolments.load_one(key).await?.unwrap_or_else(Page::empty);
+    // What the rows' fields will ask for, read in the pages' own batch.
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let programmes = actor.has(Scope::ProgrammesRead) && nodes.iter().any(|n| n.field("programme").exists());
+    let mous =
+        programmes && actor.has(Scope::MousRead) && nodes.iter().any(|n| n.field("programme").field("mou").exists());
+    let related = Related { programmes, mous };
+    let key = PageKey { parent, id, filter: filter.clone(), args, related };
+    let loaders = ctx.loaders()?;
+    let page = match loaders.nested_enrolments.load_one(key).await? {
+        Some(NestedPage { page, related }) => {
+            feed(loaders, &related).await;
+            page
+        }
+        None => Page::empty(),
+    };
     Ok(EnrolmentConnection::counted_by(page, Counter::NestedEnrolments(CountKey { parent, id, filter })))
+}
+
+/// Puts what a batch of nested pages read besides into the request's
+/// loaders, where the rows' `programme` and `mou` fields look first.
+async fn feed(loaders: &crate::store::loaders::Loaders, related: &RelatedRows) {
+    if !related.programmes.is_empty() {
+        loaders.programmes.feed_many(related.programmes.iter().map(|(id, p)| (*id, p.clone()))).await;
+    }
+    if !related.mous.is_empty() {
+        loaders.mous.feed_many(related.mous.iter().map(|(id, m)| (*id, m.clone()))).await;
+        loaders.parties_by_mou.feed_many(related.parties.iter().map(|(id, p)| (*id, p.clone()))).await;
+    }
 }
 
 /// Reads an enrolment (needs `enrolments:read`).

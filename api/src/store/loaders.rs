@@ -34,6 +34,19 @@ pub struct ById<E> {
     _entity: PhantomData<E>,
 }
 
+impl<E> ById<E> {
+    /// A loader of `E` on `db`.
+    pub fn new(db: &DatabaseConnection) -> Self {
+        ById { db: db.clone(), _entity: PhantomData }
+    }
+}
+
+/// The parties of MOUs, in signing order (for `parties_by_mou` and the
+/// nested pages that read them in their own batch).
+pub fn parties_of_mous(db: &DatabaseConnection) -> Children<mou_party::Entity> {
+    Children { db: db.clone(), column: "mou_id", order: &["position"], key_of: |m| m.mou_id, _entity: PhantomData }
+}
+
 impl<E> Loader<i64> for ById<E>
 where
     E: EntityTrait + Send + Sync + 'static,
@@ -129,7 +142,7 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: Keyed + Clone + Send + Sync + 'static,
 {
-    batched(ById { db: db.clone(), _entity: PhantomData }, window)
+    batched(ById::new(db), window)
 }
 
 fn children<E>(
@@ -159,7 +172,7 @@ impl Loaders {
             awards_by_community: children(db, window, "community_id", &["year", "id"], |m: &community_award::Model| {
                 m.community_id
             }),
-            parties_by_mou: children(db, window, "mou_id", &["position"], |m: &mou_party::Model| m.mou_id),
+            parties_by_mou: batched(parties_of_mous(db), window),
             commitments_by_mou: children(db, window, "mou_id", &["id"], |m: &commitment::Model| m.mou_id),
             programmes_by_mou: children(db, window, "mou_id", &["id"], |m: &programme::Model| {
                 m.mou_id.unwrap_or_default()
@@ -209,7 +222,7 @@ impl Loaders {
             history_by_enrolment: children(db, window, "enrolment_id", &["id"], |m: &enrolment_transition::Model| {
                 m.enrolment_id
             }),
-            nested_enrolments: batched(super::nested::NestedPages { db: db.clone() }, window),
+            nested_enrolments: batched(super::nested::NestedPages::new(db), window),
             nested_enrolment_counts: batched(super::nested::NestedCounts { db: db.clone() }, window),
         }
     }
