@@ -169,7 +169,9 @@ pub async fn nested_enrolment_page(
     let loaders = ctx.loaders()?;
     let page = match loaders.nested_enrolments.load_one(key).await? {
         Some(NestedPage { page, related }) => {
-            feed(loaders, &related).await;
+            if related.first_use() {
+                feed(loaders, &related).await;
+            }
             page
         }
         None => Page::empty(),

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::dataloader::Loader;
 use entity::{enrolment, mou, mou_party, programme};
@@ -78,6 +79,16 @@ pub struct RelatedRows {
     pub mous: HashMap<i64, Arc<mou::Model>>,
     /// Every MOU of `mous`' parties (empty when it has none).
     pub parties: HashMap<i64, Arc<[mou_party::Model]>>,
+    /// Set by the first page of the batch that feeds these into the loaders.
+    fed: AtomicBool,
+}
+
+impl RelatedRows {
+    /// True the first time only: every page of a batch shares these rows,
+    /// and one of them is enough to put them in the request's loaders.
+    pub fn first_use(&self) -> bool {
+        !self.fed.swap(true, Ordering::Relaxed)
+    }
 }
 
 /// One parent's page, with what its batch read besides.
@@ -112,28 +123,24 @@ impl NestedPages {
     /// Reads the programmes (and MOUs, and their parties) `pages` refer to.
     async fn related(&self, pages: &HashMap<PageKey, Page<Arc<enrolment::Model>>>) -> Result<RelatedRows, AppError> {
         let mut rows = RelatedRows::default();
-        let programme_ids: BTreeSet<i64> = pages
-            .iter()
-            .filter(|(key, _)| key.related.programmes)
-            .flat_map(|(_, page)| page.rows.iter().map(|(_, e)| e.programme_id))
-            .collect();
+        // Programme ids of the rows, and those whose MOUs are wanted too.
+        let (mut programme_ids, mut with_mou) = (BTreeSet::new(), BTreeSet::new());
+        for (key, page) in pages.iter().filter(|(key, _)| key.related.programmes) {
+            for (_, e) in &page.rows {
+                programme_ids.insert(e.programme_id);
+                if key.related.mous {
+                    with_mou.insert(e.programme_id);
+                }
+            }
+        }
         if programme_ids.is_empty() {
             return Ok(rows);
         }
-        let ids: Vec<i64> = programme_ids.into_iter().collect();
-        rows.programmes = self.programmes.load(&ids).await?;
-        let want_mous: BTreeSet<i64> = pages
-            .iter()
-            .filter(|(key, _)| key.related.mous)
-            .flat_map(|(_, page)| page.rows.iter().map(|(_, e)| e.programme_id))
-            .collect();
-        let mou_ids: Vec<i64> = want_mous
-            .iter()
-            .filter_map(|id| rows.programmes.get(id).and_then(|p| p.mou_id))
-            .collect::<BTreeSet<i64>>()
-            .into_iter()
-            .collect();
+        rows.programmes = self.programmes.load(&programme_ids.into_iter().collect::<Vec<_>>()).await?;
+        let mou_ids: BTreeSet<i64> =
+            with_mou.iter().filter_map(|id| rows.programmes.get(id).and_then(|p| p.mou_id)).collect();
         if !mou_ids.is_empty() {
+            let mou_ids: Vec<i64> = mou_ids.into_iter().collect();
             rows.mous = self.mous.load(&mou_ids).await?;
             rows.parties = self.parties.load(&mou_ids).await?;
         }
