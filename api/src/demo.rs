@@ -60,6 +60,8 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let seeder = Seeder { txn: &txn, now: Utc::now().trunc_subsecs(6), orgs: Orgs::load(&txn).await? };
     seeder.run().await?;
     txn.commit().await?;
+    // Number the seed's events now, whether or not a service runs.
+    crate::feed::sequencer::drain(db).await?;
     Ok(true)
 }
 

@@ -258,6 +258,8 @@ pub async fn communities(
             .map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
+    // Number the import's events now, whether or not a service runs.
+    crate::feed::sequencer::drain(&store.db).await.map_err(db)?;
     report.written = true;
     Ok(report)
 }

@@ -69,6 +69,7 @@ async fn a_record_history_is_its_audit_trail(app: TestApp) {
         json!({ "id": id }),
     )
     .await;
+    app.settle_feed().await;
     let history = app
         .ok(
             &token,

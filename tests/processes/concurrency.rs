@@ -151,6 +151,7 @@ async fn two_instances_apply_each_update_once_and_the_feed_has_no_gaps() {
         let (k, id) = r.await.expect("retry");
         created.entry(k).or_default().insert(id);
     }
+    black_box_tests::settle_feed(&black_box_tests::pg_settings(&schema)).await;
     stop.store(true, Ordering::SeqCst);
     let (mut seen, after) = poller.await.expect("poller");
     drain(&client, &bases[1], &token, after, &mut seen).await;

@@ -26,8 +26,10 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every metric.
-    pub fn new() -> Result<Metrics, prometheus::Error> {
+    pub fn new(feed: &crate::feed::Signals) -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
+        registry.register(Box::new(feed.delay.clone()))?;
+        registry.register(Box::new(feed.leader.clone()))?;
         let requests = IntCounterVec::new(
             Opts::new("graphql_requests_total", "GraphQL requests by operation name, organisation and outcome"),
             &["operation", "org", "outcome"],

@@ -3,7 +3,7 @@
 //! partners sync from.
 
 use entity::change_event;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::now;
 use crate::domain::access::Actor;
@@ -29,19 +29,15 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The advisory lock that orders the change feed on PostgreSQL.
-const FEED_LOCK: i64 = 0x5052_4645_4544; // "PRFEED"
-
 /// Inserts one event row.
 ///
 /// The feed is read in id order, so ids must become visible in commit
-/// order. On PostgreSQL a sequence value is taken before its transaction
-/// commits, so a later id could commit first and a consumer would skip the
-/// earlier one. Each writer therefore takes a transaction-scoped advisory
-/// lock just before its first event and holds it until it commits: ids are
-/// handed out in commit order. Every mutation writes its event last, so the
-/// lock is held for the last statement and the commit only. On SQLite
-/// writers are already serialised (`BEGIN IMMEDIATE`).
+/// order. SQLite serialises writers (`BEGIN IMMEDIATE`), so the event takes
+/// its id, its feed position, here. On PostgreSQL a sequence value is taken
+/// before its transaction commits, so a later id could commit first and a
+/// reader would skip the earlier one; the event therefore goes into the
+/// inbox, and the feed's sequencer numbers it once it has committed (see
+/// [`crate::feed::sequencer`]). No writer waits for another.
 pub async fn insert<C: ConnectionTrait>(
     conn: &C,
     operation: ChangeOperation,
@@ -51,21 +47,29 @@ pub async fn insert<C: ConnectionTrait>(
     subject: &str,
     changed_fields: &str,
 ) -> Result<(), sea_orm::DbErr> {
-    if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({FEED_LOCK})")).await?;
-    }
-    change_event::ActiveModel {
-        at: Set(now()),
-        operation: Set(operation.as_str().to_owned()),
-        entity_type: Set(entity_type.to_owned()),
-        entity_id: Set(entity_id),
-        actor_org_id: Set(actor_org_id),
-        subject: Set(subject.to_owned()),
-        changed_fields: Set(changed_fields.to_owned()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    use sea_orm::sea_query::{Alias, Query};
+    let table = match conn.get_database_backend() {
+        DbBackend::Postgres => "change_event_inbox",
+        _ => "change_events",
+    };
+    let mut statement = Query::insert();
+    statement
+        .into_table(Alias::new(table))
+        .columns(
+            ["at", "operation", "entity_type", "entity_id", "actor_org_id", "subject", "changed_fields"]
+                .map(Alias::new),
+        )
+        .values([
+            now().into(),
+            operation.as_str().into(),
+            entity_type.into(),
+            entity_id.into(),
+            actor_org_id.into(),
+            subject.into(),
+            changed_fields.into(),
+        ])
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    conn.execute(&statement).await?;
     Ok(())
 }
 
@@ -114,7 +118,8 @@ pub fn readable(actor: &Actor) -> sea_orm::Condition {
     any
 }
 
-/// The keyset of the change feed: id order, which is commit order (see [`insert`]).
+/// The keyset of the change feed: id order, which is the order events
+/// became readable in (see [`insert`]).
 pub const SORT: super::keyset::SortKey = super::keyset::SortKey::by_id("change.id");
 
 /// A page of the feed after a cursor, optionally of some record types only.
@@ -134,7 +139,7 @@ pub async fn page(
     }
     if let Some(types) = entity_types {
         for t in types {
-            if Kind::from_name(t).is_none() {
+            if Kind::from_name(t).is_none_or(|k| !k.in_feed()) {
                 return Err(crate::error::AppError::bad_input("entityTypes", format!("unknown entity type {t}")));
             }
         }

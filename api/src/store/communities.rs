@@ -302,11 +302,11 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -
         }
     }
     if fields.is_empty() {
-        return commit_returning::<community::Entity>(tx, id).await;
+        return commit_returning::<community::Entity>(store, tx, id).await;
     }
     bump(&tx, am, id, input.expected_version, Kind::Community).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
-    commit_returning::<community::Entity>(tx, id).await
+    commit_returning::<community::Entity>(store, tx, id).await
 }
 
 /// Sets (or clears) a community's tourism tier, noting who assessed it.
@@ -334,5 +334,5 @@ pub async fn classify(
     }
     bump(&tx, am, id, expected_version, Kind::Community).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
-    commit_returning::<community::Entity>(tx, id).await
+    commit_returning::<community::Entity>(store, tx, id).await
 }

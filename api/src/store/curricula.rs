@@ -291,10 +291,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
         None => None,
     };
     if fields.is_empty() {
-        return commit_returning::<curriculum::Entity>(tx, id).await;
+        return commit_returning::<curriculum::Entity>(store, tx, id).await;
     }
     replace_parts(&tx, id, contributors.as_deref(), modules, models.as_deref()).await?;
     bump(&tx, am, id, input.expected_version, Kind::Curriculum).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Curriculum, id, &fields).await?;
-    commit_returning::<curriculum::Entity>(tx, id).await
+    commit_returning::<curriculum::Entity>(store, tx, id).await
 }

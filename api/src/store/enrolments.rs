@@ -230,5 +230,5 @@ pub async fn transition_enrolment(
     bump(&tx, am, id, input.expected_version, Kind::Enrolment).await?;
     transition(&tx, id, Some(from), input.to, actor, note).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;
-    commit_returning::<enrolment::Entity>(tx, id).await
+    commit_returning::<enrolment::Entity>(store, tx, id).await
 }

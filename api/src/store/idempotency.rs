@@ -53,7 +53,7 @@ pub async fn create(
     let Some(key) = key else {
         let tx = store.begin_write().await?;
         let id = create(&tx).await?;
-        tx.commit().await?;
+        store.commit(tx).await?;
         return Ok(id);
     };
     if key.is_empty() || key.chars().count() > limits::IDEMPOTENCY_KEY {
@@ -111,7 +111,7 @@ pub async fn create(
     .insert(&tx)
     .await;
     let committed = match stored {
-        Ok(_) => tx.commit().await.map_err(AppError::from),
+        Ok(_) => store.commit(tx).await,
         Err(e) => Err(AppError::from(e)),
     };
     match committed {

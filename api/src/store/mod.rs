@@ -19,6 +19,7 @@ pub mod programmes;
 pub mod search;
 pub mod stats;
 pub mod versioned;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +40,8 @@ pub struct Store {
     /// How many SQL statements this process has run (tests assert on
     /// differences; metrics can export it).
     pub statements: Arc<AtomicU64>,
+    /// The change feed's in-process signals.
+    pub feed: Arc<crate::feed::Signals>,
 }
 
 impl Store {
@@ -49,7 +52,26 @@ impl Store {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Store { db, statements }
+        Store { db, statements, feed: crate::feed::Signals::new() }
+    }
+
+    /// A handle for background work (the feed, webhook delivery): its own
+    /// small pool, so it never takes connections requests wait for, and its
+    /// statements are not counted with the requests'. It shares this
+    /// store's feed signals.
+    pub async fn background(&self, settings: &connect::DbSettings) -> Result<Store, sea_orm::DbErr> {
+        let mut settings = settings.clone();
+        settings.max_connections = if self.backend() == DbBackend::Postgres { 4 } else { 2 };
+        let db = connect::connect(&settings).await?;
+        Ok(Store { db, statements: Arc::new(AtomicU64::new(0)), feed: self.feed.clone() })
+    }
+
+    /// Commits a write transaction that recorded change events, and wakes
+    /// the feed (its sequencer, and then live readers).
+    pub async fn commit(&self, tx: DatabaseTransaction) -> AppResult<()> {
+        tx.commit().await?;
+        self.feed.nudge();
+        Ok(())
     }
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that
@@ -77,13 +99,13 @@ pub fn now() -> DateTime<Utc> {
 
 /// Reads record `id` of `E` inside `tx`, then commits: a mutation returns
 /// the row as it wrote it, not as a later writer may already have left it.
-pub async fn commit_returning<E>(tx: DatabaseTransaction, id: i64) -> AppResult<E::Model>
+pub async fn commit_returning<E>(store: &Store, tx: DatabaseTransaction, id: i64) -> AppResult<E::Model>
 where
     E: EntityTrait,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = i64>,
 {
     let model = E::find_by_id(id).one(&tx).await?.ok_or_else(|| AppError::internal("the written row is missing"))?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(model)
 }
 

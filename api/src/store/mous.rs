@@ -225,11 +225,11 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppR
         am.status = Set(to.as_str().to_owned());
     }
     if fields.is_empty() {
-        return commit_returning::<mou::Entity>(tx, id).await;
+        return commit_returning::<mou::Entity>(store, tx, id).await;
     }
     bump(&tx, am, id, input.expected_version, Kind::Mou).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
-    commit_returning::<mou::Entity>(tx, id).await
+    commit_returning::<mou::Entity>(store, tx, id).await
 }
 
 /// Loads an MOU for a change by one of its parties (LEAD or PARTNER).
@@ -287,7 +287,7 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
     }
     bump(&tx, am, id, expected, Kind::Mou).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
-    commit_returning::<mou::Entity>(tx, id).await
+    commit_returning::<mou::Entity>(store, tx, id).await
 }
 
 /// Creates a commitment under an MOU; the caller and the owner must be parties.
@@ -391,9 +391,9 @@ pub async fn update_commitment(
         am.status = Set(to.as_str().to_owned());
     }
     if fields.is_empty() {
-        return commit_returning::<commitment::Entity>(tx, id).await;
+        return commit_returning::<commitment::Entity>(store, tx, id).await;
     }
     bump(&tx, am, id, input.expected_version, Kind::Commitment).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Commitment, id, &fields).await?;
-    commit_returning::<commitment::Entity>(tx, id).await
+    commit_returning::<commitment::Entity>(store, tx, id).await
 }

@@ -279,10 +279,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
         }
     }
     if fields.is_empty() {
-        return commit_returning::<programme::Entity>(tx, id).await;
+        return commit_returning::<programme::Entity>(store, tx, id).await;
     }
     replace_links(&tx, id, partners.as_deref(), curricula.as_deref()).await?;
     bump(&tx, am, id, input.expected_version, Kind::Programme).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Programme, id, &fields).await?;
-    commit_returning::<programme::Entity>(tx, id).await
+    commit_returning::<programme::Entity>(store, tx, id).await
 }
