@@ -62,14 +62,16 @@ impl AppState {
         let (verifier, minter) = auth_setup(&config)?;
         let playground = playground_page(&config, minter.as_deref());
         let orgs = Arc::new(OrgDirectory::new(store.clone()));
+        let metrics =
+            Arc::new(crate::http::metrics::Metrics::new(&store.feed).map_err(|e| StartError(format!("metrics: {e}")))?);
         Ok(AppState {
-            schema: graphql::build(store.clone(), provinces, orgs.clone()),
+            schema: graphql::build(store.clone(), provinces, orgs.clone(), Arc::new(config.webhooks.clone())),
             orgs,
             config: Arc::new(config),
             store,
             verifier,
             minter,
-            metrics: Arc::new(crate::http::metrics::Metrics::new().map_err(|e| StartError(format!("metrics: {e}")))?),
+            metrics,
             playground: Arc::new(playground),
         })
     }
@@ -142,20 +144,40 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, letting in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        spawn_housekeeping(self.state.store.clone());
+        spawn_housekeeping(self.state.store.clone(), self.state.config.webhooks.log_retention);
+        spawn_background(&self.state).await?;
         let router = crate::http::router::router(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves (tests).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        spawn_background(&self.state).await?;
         let router = crate::http::router::router(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(stop).await
     }
 }
 
-/// Deletes idempotency keys past their retention, hourly.
-fn spawn_housekeeping(store: crate::store::Store) {
+/// The work a serving process does besides answering requests: moving the
+/// change feed, and delivering webhooks (unless `WEBHOOK_DELIVERY=false`).
+async fn spawn_background(state: &AppState) -> std::io::Result<()> {
+    let store = state.store.background(&state.config.database).await.map_err(std::io::Error::other)?;
+    crate::feed::tasks::spawn(store.clone(), state.config.database.clone());
+    if state.config.webhooks.deliver {
+        let settings = Arc::new(state.config.webhooks.clone());
+        match crate::webhooks::dispatcher::Dispatcher::new(store, state.schema.clone(), settings) {
+            Ok(dispatcher) => {
+                tokio::spawn(dispatcher.run());
+            }
+            Err(e) => tracing::error!("webhook delivery is off: {e}"),
+        }
+    }
+    Ok(())
+}
+
+/// Deletes idempotency keys and webhook delivery-log entries past their
+/// retention, hourly.
+fn spawn_housekeeping(store: crate::store::Store, webhook_log_retention: std::time::Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -164,6 +186,11 @@ fn spawn_housekeeping(store: crate::store::Store) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "purged expired idempotency keys"),
                 Err(e) => tracing::warn!(code = e.code(), "purging idempotency keys failed"),
+            }
+            match crate::store::webhooks::purge_log(&store, webhook_log_retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "purged expired webhook delivery-log entries"),
+                Err(e) => tracing::warn!(code = e.code(), "purging the webhook delivery log failed"),
             }
         }
     });

@@ -81,6 +81,73 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// `DEMO_DATA`: load the demo data on first start (default: on in development, never in production).
     pub demo_data: bool,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
+    /// Live subscriptions over WebSocket.
+    pub subscriptions: SubscriptionSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// Whether this process delivers (`WEBHOOK_DELIVERY`); replicas that
+    /// deliver share the work through leases in the database.
+    pub deliver: bool,
+    /// Allow `http://` and loopback URLs (`WEBHOOK_ALLOW_LOOPBACK_URLS`;
+    /// development and tests only, refused in production).
+    pub allow_loopback: bool,
+    /// Connect timeout of one delivery (`WEBHOOK_CONNECT_TIMEOUT_MS`).
+    pub connect_timeout: Duration,
+    /// Total timeout of one delivery (`WEBHOOK_TIMEOUT_MS`).
+    pub timeout: Duration,
+    /// Most deliveries in flight in this process (`WEBHOOK_MAX_CONCURRENT`).
+    pub max_concurrent: usize,
+    /// First retry delay (`WEBHOOK_RETRY_BASE_MS`); it doubles per attempt, with jitter.
+    pub retry_base: Duration,
+    /// Longest retry delay (`WEBHOOK_RETRY_MAX_MS`).
+    pub retry_max: Duration,
+    /// How long an event is retried before the subscription is paused as
+    /// failing (`WEBHOOK_RETRY_HORIZON_SECS`, default 3 days).
+    pub horizon: Duration,
+    /// How long a replica holds a subscription's lease (`WEBHOOK_LEASE_SECS`).
+    pub lease: Duration,
+    /// How long delivery attempts are kept in the log (`WEBHOOK_LOG_RETENTION_DAYS`).
+    pub log_retention: Duration,
+    /// How long a rotated secret keeps signing by default (`WEBHOOK_SECRET_OVERLAP_SECS`).
+    pub secret_overlap: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            deliver: true,
+            allow_loopback: false,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(15),
+            max_concurrent: 16,
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(3600),
+            horizon: Duration::from_secs(3 * 24 * 3600),
+            lease: Duration::from_secs(60),
+            log_retention: Duration::from_secs(30 * 24 * 3600),
+            secret_overlap: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Limits of live subscriptions.
+#[derive(Clone, Debug)]
+pub struct SubscriptionSettings {
+    /// Most open subscriptions per organisation in this process (`SUBSCRIPTIONS_PER_ORG`).
+    pub per_org: usize,
+    /// Budget points one delivered event costs (`SUBSCRIPTION_EVENT_COST`).
+    pub event_cost: f64,
+}
+
+impl Default for SubscriptionSettings {
+    fn default() -> Self {
+        SubscriptionSettings { per_org: 10, event_cost: 1.0 }
+    }
 }
 
 /// A configuration problem, reported before the service starts.
@@ -144,6 +211,11 @@ impl Config {
         if leeway > 30 {
             return Err(ConfigError("JWT_LEEWAY_SECS may be at most 30".into()));
         }
+        let webhooks = webhook_settings(environment)?;
+        let subscriptions = SubscriptionSettings {
+            per_org: parsed("SUBSCRIPTIONS_PER_ORG", SubscriptionSettings::default().per_org)?,
+            event_cost: parsed("SUBSCRIPTION_EVENT_COST", SubscriptionSettings::default().event_cost)?,
+        };
         let demo_default = environment == Environment::Development;
         let demo_data = parsed("DEMO_DATA", demo_default)? && environment == Environment::Development;
         Ok(Config {
@@ -171,8 +243,47 @@ impl Config {
                 .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
             demo_data,
+            webhooks,
+            subscriptions,
         })
     }
+}
+
+fn webhook_settings(environment: Environment) -> Result<WebhookSettings, ConfigError> {
+    let d = WebhookSettings::default();
+    let ms = |name: &str, default: Duration| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_millis(parsed(name, default.as_millis() as u64)?))
+    };
+    let secs = |name: &str, default: Duration| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(parsed(name, default.as_secs())?))
+    };
+    let settings = WebhookSettings {
+        deliver: parsed("WEBHOOK_DELIVERY", d.deliver)?,
+        allow_loopback: parsed("WEBHOOK_ALLOW_LOOPBACK_URLS", d.allow_loopback)?,
+        connect_timeout: ms("WEBHOOK_CONNECT_TIMEOUT_MS", d.connect_timeout)?,
+        timeout: ms("WEBHOOK_TIMEOUT_MS", d.timeout)?,
+        max_concurrent: parsed("WEBHOOK_MAX_CONCURRENT", d.max_concurrent)?,
+        retry_base: ms("WEBHOOK_RETRY_BASE_MS", d.retry_base)?,
+        retry_max: ms("WEBHOOK_RETRY_MAX_MS", d.retry_max)?,
+        horizon: secs("WEBHOOK_RETRY_HORIZON_SECS", d.horizon)?,
+        lease: secs("WEBHOOK_LEASE_SECS", d.lease)?,
+        log_retention: Duration::from_secs(parsed("WEBHOOK_LOG_RETENTION_DAYS", 30u64)? * 24 * 3600),
+        secret_overlap: secs("WEBHOOK_SECRET_OVERLAP_SECS", d.secret_overlap)?,
+    };
+    if settings.allow_loopback && environment == Environment::Production {
+        return Err(ConfigError(
+            "WEBHOOK_ALLOW_LOOPBACK_URLS is for development and tests: production refuses it".into(),
+        ));
+    }
+    if settings.max_concurrent == 0 || settings.timeout < settings.connect_timeout || settings.lease <= settings.timeout
+    {
+        return Err(ConfigError(
+            "webhooks: WEBHOOK_MAX_CONCURRENT must be positive, WEBHOOK_TIMEOUT_MS at least the connect timeout, \
+             and WEBHOOK_LEASE_SECS longer than WEBHOOK_TIMEOUT_MS"
+                .into(),
+        ));
+    }
+    Ok(settings)
 }
 
 fn limits() -> Result<crate::graphql::limits::Limits, ConfigError> {

@@ -22,3 +22,5 @@ pub mod programme;
 pub mod programme_curriculum;
 pub mod programme_partner;
 pub mod province;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

@@ -13,6 +13,8 @@ mod m20260301_000005_enrolments;
 mod m20260301_000006_changes;
 mod m20260303_000008_cost_budgets;
 mod m20260304_000009_tier_code_index;
+mod m20261201_000010_feed_inbox;
+mod m20261201_000011_webhooks;
 mod util;
 
 /// All migrations, oldest first.
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260301_000006_changes::Migration),
             Box::new(m20260303_000008_cost_budgets::Migration),
             Box::new(m20260304_000009_tier_code_index::Migration),
+            Box::new(m20261201_000010_feed_inbox::Migration),
+            Box::new(m20261201_000011_webhooks::Migration),
         ]
     }
 }

@@ -13,3 +13,4 @@ mod mous;
 mod pagination;
 mod programmes;
 mod service;
+mod webhooks;

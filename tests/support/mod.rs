@@ -3,6 +3,7 @@
 //! HS256 tokens.
 
 pub mod process;
+pub mod receiver;
 
 use std::time::Duration;
 
@@ -124,6 +125,16 @@ impl TestApp {
             batch_limit: 10,
             cors_origins: vec!["https://app.partner.example".into()],
             demo_data: true,
+            webhooks: api::config::WebhookSettings {
+                allow_loopback: true,
+                connect_timeout: Duration::from_millis(500),
+                timeout: Duration::from_secs(2),
+                retry_base: Duration::from_millis(100),
+                retry_max: Duration::from_secs(1),
+                lease: Duration::from_secs(10),
+                ..Default::default()
+            },
+            subscriptions: api::config::SubscriptionSettings::default(),
         };
         adjust(&mut config);
         let app = Application::build(config).await.expect("the service starts");
@@ -179,6 +190,11 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// Waits until every committed change has its place in the feed.
+    pub async fn settle_feed(&self) {
+        settle_feed(&self.db).await;
+    }
+
     /// Opens a direct database connection (for SQL checks).
     pub async fn sql(&self) -> sea_orm::DatabaseConnection {
         api::store::connect::connect(&self.db).await.expect("connect")
@@ -190,6 +206,28 @@ impl TestApp {
         let data = self.ok(&self.full("FOUNDATION"), &query, json!({ "c": code })).await;
         data[kind]["id"].as_str().unwrap_or_else(|| panic!("no {kind} {code}: {data}")).to_owned()
     }
+}
+
+/// Waits until every committed change event has its feed position (on
+/// PostgreSQL the sequencer numbers them just after commit; SQLite numbers
+/// them as they are written). Panics after 20 s.
+pub async fn settle_feed(db: &DbSettings) {
+    let conn = api::store::connect::connect(db).await.expect("connect");
+    let started = std::time::Instant::now();
+    loop {
+        let pending = api::feed::sequencer::pending(&conn).await.expect("count the inbox");
+        if pending == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{pending} events still wait for a feed position");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    conn.close().await.ok();
+}
+
+/// Settings of the test PostgreSQL database, on `schema`.
+pub fn pg_settings(schema: &str) -> DbSettings {
+    settings(postgres_url(), Some(schema.to_owned()))
 }
 
 fn settings(url: String, schema: Option<String>) -> DbSettings {

@@ -33,11 +33,12 @@ pub enum Scope {
     EnrolmentsRead,
     EnrolmentsWrite,
     ChangesRead,
+    WebhooksManage,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 14] = [
         Scope::CommunitiesRead,
         Scope::CommunitiesWrite,
         Scope::CommunitiesClassify,
@@ -51,6 +52,7 @@ impl Scope {
         Scope::EnrolmentsRead,
         Scope::EnrolmentsWrite,
         Scope::ChangesRead,
+        Scope::WebhooksManage,
     ];
 
     /// The scope's name in tokens.
@@ -69,6 +71,7 @@ impl Scope {
             Scope::EnrolmentsRead => "enrolments:read",
             Scope::EnrolmentsWrite => "enrolments:write",
             Scope::ChangesRead => "changes:read",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 

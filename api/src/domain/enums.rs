@@ -246,3 +246,18 @@ pub fn join_list<T: Ord + Copy>(values: &[T], as_str: fn(T) -> &'static str) -> 
     sorted.dedup();
     sorted.into_iter().map(as_str).collect::<Vec<_>>().join(" ")
 }
+
+vocabulary! {
+    /// Whether a webhook subscription is being delivered.
+    WebhookStatus {
+        /// Events are delivered as they come.
+        Active => "ACTIVE",
+        /// The partner paused it: events wait, nothing is lost, and they are
+        /// delivered from where it stopped once it is active again.
+        Paused => "PAUSED",
+        /// Deliveries failed for longer than the retry horizon, so the
+        /// service paused it; `pausedReason` says why. Set it active again
+        /// (or replay) once the endpoint is fixed.
+        Failing => "FAILING",
+    }
+}

@@ -18,11 +18,12 @@ pub enum Kind {
     Programme,
     Curriculum,
     Enrolment,
+    WebhookSubscription,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Organization,
         Kind::Community,
         Kind::Mou,
@@ -30,6 +31,7 @@ impl Kind {
         Kind::Programme,
         Kind::Curriculum,
         Kind::Enrolment,
+        Kind::WebhookSubscription,
     ];
 
     /// The GraphQL type name.
@@ -42,7 +44,14 @@ impl Kind {
             Kind::Programme => "Programme",
             Kind::Curriculum => "Curriculum",
             Kind::Enrolment => "Enrolment",
+            Kind::WebhookSubscription => "WebhookSubscription",
         }
+    }
+
+    /// Whether records of this kind are shared records with change events
+    /// (webhook subscriptions are an organisation's own settings).
+    pub fn in_feed(self) -> bool {
+        self != Kind::WebhookSubscription
     }
 
     /// The kind named `name`, if any.

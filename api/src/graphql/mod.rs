@@ -12,6 +12,7 @@ pub mod node;
 pub mod organizations;
 pub mod programmes;
 pub mod stats;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub struct Query(
     enrolments::EnrolmentQuery,
     changes::ChangeQuery,
     stats::StatsQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation.
@@ -43,6 +45,7 @@ pub struct Mutation(
     programmes::ProgrammeMutation,
     curricula::CurriculumMutation,
     enrolments::EnrolmentMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The service's schema.
@@ -57,8 +60,13 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 ///
 /// The query limits are not a schema extension: the endpoint checks them
 /// before execution ([`limits::admit`]).
-pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>) -> AppSchema {
-    builder().data(store).data(provinces).data(orgs).finish()
+pub fn build(
+    store: Store,
+    provinces: Arc<Provinces>,
+    orgs: Arc<OrgDirectory>,
+    webhooks: Arc<crate::config::WebhookSettings>,
+) -> AppSchema {
+    builder().data(store).data(provinces).data(orgs).data(webhooks).finish()
 }
 
 /// The SDL checked in as `schema.graphql`.

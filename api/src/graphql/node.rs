@@ -31,6 +31,8 @@ pub enum Node {
     Curriculum(Curriculum),
     /// An enrolment.
     Enrolment(Enrolment),
+    /// A webhook subscription of the caller's organisation.
+    WebhookSubscription(super::webhooks::WebhookSubscription),
 }
 
 /// The most ids `nodes` takes at once.
@@ -52,6 +54,7 @@ pub async fn load(ctx: &Context<'_>, kind: Kind, id: i64) -> AppResult<Option<No
         Kind::Programme => programmes::load(ctx, id).await?.map(Node::Programme),
         Kind::Curriculum => curricula::load(ctx, id).await?.map(Node::Curriculum),
         Kind::Enrolment => enrolments::load(ctx, id).await?.map(Node::Enrolment),
+        Kind::WebhookSubscription => super::webhooks::load(ctx, id).await?.map(Node::WebhookSubscription),
     })
 }
 

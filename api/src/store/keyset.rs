@@ -172,6 +172,11 @@ impl Window {
         self.limit
     }
 
+    /// The row id of the `after` cursor, if one was given.
+    pub fn after_id(&self) -> Option<i64> {
+        self.after.as_ref().map(|c| c.id)
+    }
+
     fn tuple(&self, cursor: &Cursor) -> (SimpleExpr, SimpleExpr) {
         let id = Expr::col(Alias::new("id").into_iden());
         let Some(value) = &cursor.value else {

@@ -1,0 +1,105 @@
+//! The body of a delivery: the event, its feed cursor, and the record as
+//! the subscribing organisation may read it at delivery time.
+//!
+//! The record is read by running a GraphQL query through the service's own
+//! schema as the subscription's organisation, with the scopes stored on the
+//! subscription: every read rule of the API (scopes, MOU visibility, PII)
+//! applies unchanged, and the record has the shape and names a partner
+//! already knows from the API.
+
+use async_graphql::{Request, Variables};
+use entity::change_event;
+use serde_json::{Value, json};
+
+use crate::domain::access::{Actor, Scope};
+use crate::domain::ids::{self, Kind};
+use crate::graphql::AppSchema;
+use crate::store::keyset::encode_cursor;
+use crate::store::loaders::Loaders;
+use crate::store::{Store, changes};
+
+const RECORD_FIELDS: &str = r#"
+  __typename id
+  ... on Organization { code nameTh nameEn kind }
+  ... on Community { code nameTh nameEn province { code } district subdistrict villageNo households description
+                     tourismTier tierAssessedBy { code } tierAssessedAt awards { year category title }
+                     version createdAt updatedAt CONTACT }
+  ... on Mou { code titleTh titleEn purpose status parties { organization { code } role signedAt }
+               signedOn startsOn endsOn version createdAt updatedAt }
+  ... on Commitment { mou { id code } description owner { code } dueOn status version }
+  ... on Programme { code nameTh nameEn theme status mou { id code } lead { code } partners { code }
+                     targetTiers capacity startsOn endsOn curricula { id code } version }
+  ... on Curriculum { code titleTh titleEn kind status focusAreas owner { code } contributors { code } version }
+  ... on Enrolment { community { id code } programme { id code } curriculum { id code } status
+                     nominatedBy { code } nominatedAt history { from to at by { code } note } version updatedAt }
+"#;
+
+/// The event as the body carries it (the same names as `ChangeEvent` in the API).
+pub fn event_json(event: &change_event::Model, actor_code: &str) -> Value {
+    let kind = Kind::from_name(&event.entity_type);
+    json!({
+        "cursor": encode_cursor(&changes::SORT, None, event.id),
+        "at": event.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "operation": event.operation,
+        "entityType": event.entity_type,
+        "entityId": kind.map(|k| ids::encode(k, event.entity_id)),
+        "actor": { "code": actor_code },
+        "subject": event.subject,
+        "changedFields": event.changed_fields.split_whitespace().collect::<Vec<_>>(),
+    })
+}
+
+/// The record of `event` as `actor` may read it now: `null` when it may not
+/// (or no longer exists), with the reason in `recordErrors`.
+pub async fn record(schema: &AppSchema, store: &Store, actor: &Actor, event: &change_event::Model) -> (Value, Value) {
+    let Some(kind) = Kind::from_name(&event.entity_type) else {
+        return (Value::Null, Value::Null);
+    };
+    let contact = if actor.has(Scope::CommunitiesPii) { "contact { name phone email }" } else { "" };
+    let query = format!(
+        "query WebhookRecord($id: ID!) {{ node(id: $id) {{ {} }} }}",
+        RECORD_FIELDS.replace("CONTACT", contact)
+    );
+    let request = Request::new(query)
+        .variables(Variables::from_json(json!({ "id": ids::encode(kind, event.entity_id) })))
+        .data(actor.clone())
+        .data(store.clone())
+        .data(Loaders::new(&store.db, crate::store::loaders::BATCH_WINDOW));
+    let response = schema.execute(request).await;
+    let data = response.data.into_json().unwrap_or(Value::Null);
+    let errors: Vec<Value> = response
+        .errors
+        .iter()
+        .map(|e| {
+            json!({
+                "message": e.message,
+                "path": e.path.iter().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)).collect::<Vec<_>>(),
+                "code": e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string().trim_matches('"').to_owned()),
+            })
+        })
+        .collect();
+    let record = data.get("node").cloned().unwrap_or(Value::Null);
+    (record, if errors.is_empty() { Value::Null } else { Value::Array(errors) })
+}
+
+/// The whole body of one delivery, in the Standard Webhooks shape
+/// (`type`, `timestamp`, `data`).
+pub async fn body(
+    schema: &AppSchema,
+    store: &Store,
+    actor: &Actor,
+    event: &change_event::Model,
+    actor_code: &str,
+) -> Vec<u8> {
+    let (record, record_errors) = record(schema, store, actor, event).await;
+    let body = json!({
+        "type": format!("{}.{}", event.entity_type, event.operation.to_lowercase()),
+        "timestamp": event.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "data": {
+            "event": event_json(event, actor_code),
+            "record": record,
+            "recordErrors": record_errors,
+        }
+    });
+    serde_json::to_vec(&body).unwrap_or_default()
+}
