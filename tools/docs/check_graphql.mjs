@@ -23,6 +23,10 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
 const modulesAt = args.indexOf("--modules");
+if (modulesAt >= 0 && !args[modulesAt + 1]) {
+  console.error("usage: node tools/docs/check_graphql.mjs [--modules NODE_MODULES_DIR]");
+  process.exit(2);
+}
 const modules = modulesAt >= 0 ? resolve(args[modulesAt + 1]) : join(root, "tools", "node_modules");
 const require = createRequire(join(modules, "noop.js"));
 const { buildSchema, parse, validate, Kind } = require("graphql");
