@@ -28,7 +28,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import INLINE_CODE, Report, ignored, markdown_files, prose_lines, read_text, tracked_dirs, tracked_files  # noqa: E402
 
-MARKER = re.compile(r"<!--\s*layout-table\s+base=(\S+)\s*-->")
+MARKER = re.compile(r"^\s*<!--\s*layout-table\s+base=(\S+)\s*-->\s*$")  # alone on its line
 CODE = re.compile(r"`([^`]+)`")
 EXTENSIONS = "rs|toml|lock|md|sh|py|mjs|cjs|js|jsx|ts|json|graphql|csv|sql|lua|txt|pem|key|yml|yaml|html|css"
 FILE_NAME = re.compile(r"^[\w./-]*\w\.(?:" + EXTENSIONS + r")$")
@@ -43,8 +43,9 @@ def norm(path):
 def layout_tables(path, text):
     """Yields (base, [(line number, [cells])]) for every marked table."""
     lines = text.split("\n")
-    for i, line in enumerate(lines):
-        m = MARKER.search(line)
+    for number, line in prose_lines(text):
+        i = number - 1
+        m = MARKER.match(line)
         if not m:
             continue
         rows = []
@@ -98,6 +99,8 @@ def main():
                 name = m.group(2).strip()
                 if not PLAIN_PATH.match(name) or not in_repo.match(name):
                     continue
+                if any(re.fullmatch(r"\.+", part) for part in name.split("/")):
+                    continue  # `api/...`: a pattern, not a path
                 spans += 1
                 target = norm(name)
                 if target not in existing and not ignored(target):
