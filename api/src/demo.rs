@@ -1,5 +1,5 @@
-//! Demo data from the seed document (`shared/seed/README.md`; the "Demo data"
-//! section of `shared/design/DOMAIN.md`): the 2 March 2020 meeting between the
+//! Demo data from the seed story (`docs/domain.md`, "Where it comes from" and
+//! "The demo data"): the 2 March 2020 meeting between the
 //! Sammachiv Foundation and the Community Development Department (CDD).
 //!
 //! [`seed`] loads, in one transaction: the tourism MOU (NEGOTIATING) and the

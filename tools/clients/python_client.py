@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A partner system's client, with the Python `gql` library (requests transport).
 
-Runs the README's worked examples against a running service:
+Runs the worked example of docs/api.md against a running service:
 
   (a) a query with variables: tier C communities in Chiang Rai (TH-57); DEMO-001
       must be among them;

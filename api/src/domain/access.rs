@@ -1,7 +1,7 @@
 //! Who may do what: scopes and row rules, in one place.
 //!
 //! Resolvers and stores call these functions; nothing else decides access.
-//! The rules are those of DOMAIN.md:
+//! The rules are those of docs/domain.md ("Who may do what"):
 //! - reading a record type needs its `*:read` scope; `Community.contact`
 //!   also needs `communities:pii`;
 //! - a DRAFT or NEGOTIATING MOU (and what hangs off it) is visible only to
