@@ -65,7 +65,14 @@ impl AppState {
         let metrics =
             Arc::new(crate::http::metrics::Metrics::new(&store.feed).map_err(|e| StartError(format!("metrics: {e}")))?);
         Ok(AppState {
-            schema: graphql::build(store.clone(), provinces, orgs.clone(), Arc::new(config.webhooks.clone())),
+            schema: graphql::build(
+                store.clone(),
+                provinces,
+                orgs.clone(),
+                Arc::new(config.webhooks.clone()),
+                graphql::live::Registry::new(config.subscriptions.per_org, config.subscriptions.event_cost),
+                Arc::new(config.limits),
+            ),
             orgs,
             config: Arc::new(config),
             store,

@@ -241,3 +241,42 @@ async fn a_subscription_failing_past_the_horizon_is_paused() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.received().await.len(), attempts, "a failing subscription is not retried");
 }
+
+on_both!(deliveries_follow_the_read_rules_of_the_subscribing_organisation);
+
+/// A partner without `mous:read` receives no MOU event, and a draft MOU's
+/// events reach only its parties (MOU-ENERGY: CDD and the foundation).
+async fn deliveries_follow_the_read_rules_of_the_subscribing_organisation(app: TestApp) {
+    let everything = json!({ "entityTypes": null, "operations": null });
+    let party = Receiver::start().await;
+    let outsider = Receiver::start().await;
+    let no_mou_scope = Receiver::start().await;
+    let reads = ["webhooks:manage", "changes:read", "communities:read", "mous:read"];
+    subscribe(&app, &app.token("CDD", &reads), &party.url, everything.clone()).await;
+    subscribe(&app, &app.token("GSB", &reads), &outsider.url, everything.clone()).await;
+    let (id, _) = subscribe(&app, &manager(&app), &no_mou_scope.url, everything).await;
+    // The stored scopes are shown with the subscription.
+    let listed =
+        app.ok(&manager(&app), SUB.replace("pausedReason", "pausedReason scopes").as_str(), json!({ "id": id })).await;
+    assert_eq!(listed["webhookSubscription"]["scopes"], json!(["communities:read", "changes:read", "webhooks:manage"]));
+
+    let admin = app.full("FOUNDATION");
+    let mou = app.id_of("mou", "MOU-ENERGY").await;
+    let v = app.ok(&admin, "query($id: ID!) { node(id: $id) { ... on Mou { version } } }", json!({ "id": mou })).await
+        ["node"]["version"]
+        .clone();
+    app.ok(&admin, "mutation($id: ID!, $v: Int!) { updateMou(input: {id: $id, expectedVersion: $v, purpose: \"webhook check\"}) { id } }", json!({ "id": mou, "v": v })).await;
+    // A marker every subscription may read, after the MOU's event.
+    set_households(&app, "DEMO-009", 9).await;
+    let types = |got: Vec<black_box_tests::receiver::Received>| -> Vec<String> {
+        got.iter().map(|r| r.json()["type"].as_str().unwrap_or_default().to_owned()).collect()
+    };
+    let got = types(party.wait_for(2).await);
+    assert_eq!(got, ["Mou.updated", "Community.updated"], "a party receives the draft MOU's event");
+    let got = types(outsider.wait_for(1).await);
+    assert_eq!(got, ["Community.updated"], "a non-party never receives a draft MOU's event");
+    let got = types(no_mou_scope.wait_for(1).await);
+    assert_eq!(got, ["Community.updated"], "without mous:read no MOU event is delivered");
+    let party_body = party.received().await[0].json();
+    assert_eq!(party_body["data"]["record"]["purpose"], "webhook check");
+}

@@ -6,3 +6,4 @@
 
 mod concurrency;
 mod faults;
+mod push;

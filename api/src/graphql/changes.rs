@@ -20,6 +20,13 @@ pub struct ChangeEvent {
     event: change_event::Model,
 }
 
+impl ChangeEvent {
+    /// The event with its feed cursor.
+    pub fn new(event: change_event::Model) -> Self {
+        ChangeEvent { cursor: crate::store::keyset::encode_cursor(&store::SORT, None, event.id), event }
+    }
+}
+
 /// One committed change, in commit order. The feed partners sync from.
 #[Object]
 impl ChangeEvent {

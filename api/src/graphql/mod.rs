@@ -7,6 +7,7 @@ pub mod context;
 pub mod curricula;
 pub mod enrolments;
 pub mod limits;
+pub mod live;
 pub mod mous;
 pub mod node;
 pub mod organizations;
@@ -16,7 +17,7 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::auth::OrgDirectory;
 use crate::store::Store;
@@ -49,11 +50,11 @@ pub struct Mutation(
 );
 
 /// The service's schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, live::Subscription>;
 
 /// The schema's shape, without data: what `export-schema` prints.
-pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn builder() -> SchemaBuilder<Query, Mutation, live::Subscription> {
+    Schema::build(Query::default(), Mutation::default(), live::Subscription)
 }
 
 /// The schema with its shared data.
@@ -65,8 +66,10 @@ pub fn build(
     provinces: Arc<Provinces>,
     orgs: Arc<OrgDirectory>,
     webhooks: Arc<crate::config::WebhookSettings>,
+    live: Arc<live::Registry>,
+    limits: Arc<limits::Limits>,
 ) -> AppSchema {
-    builder().data(store).data(provinces).data(orgs).data(webhooks).finish()
+    builder().data(store).data(provinces).data(orgs).data(webhooks).data(live).data(limits).finish()
 }
 
 /// The SDL checked in as `schema.graphql`.

@@ -2,6 +2,7 @@
 
 pub mod endpoint;
 pub mod health;
+pub mod live;
 pub mod metrics;
 pub mod playground;
 pub mod router;

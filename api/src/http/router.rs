@@ -9,7 +9,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{endpoint, health, metrics, playground};
+use super::{endpoint, health, live, metrics, playground};
 use crate::app::AppState;
 
 /// The request id header, set when the client sends none and echoed back.
@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_origins);
     Router::new()
         .route("/graphql", get(endpoint::playground).post(endpoint::graphql))
+        .route("/graphql/ws", get(live::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

@@ -160,6 +160,32 @@ where
 }
 
 impl Loaders {
+    /// Loaders that batch but never cache, for a long-lived live
+    /// subscription: each event shows its record as it is when sent.
+    pub fn uncached(db: &DatabaseConnection, window: Duration) -> Self {
+        let loaders = Loaders::new(db, window);
+        loaders.communities.enable_all_cache(false);
+        loaders.mous.enable_all_cache(false);
+        loaders.commitments.enable_all_cache(false);
+        loaders.programmes.enable_all_cache(false);
+        loaders.curricula.enable_all_cache(false);
+        loaders.enrolments.enable_all_cache(false);
+        loaders.awards_by_community.enable_all_cache(false);
+        loaders.parties_by_mou.enable_all_cache(false);
+        loaders.commitments_by_mou.enable_all_cache(false);
+        loaders.programmes_by_mou.enable_all_cache(false);
+        loaders.partners_by_programme.enable_all_cache(false);
+        loaders.curricula_by_programme.enable_all_cache(false);
+        loaders.programmes_by_curriculum.enable_all_cache(false);
+        loaders.contributors_by_curriculum.enable_all_cache(false);
+        loaders.modules_by_curriculum.enable_all_cache(false);
+        loaders.models_by_curriculum.enable_all_cache(false);
+        loaders.history_by_enrolment.enable_all_cache(false);
+        loaders.nested_enrolments.enable_all_cache(false);
+        loaders.nested_enrolment_counts.enable_all_cache(false);
+        loaders
+    }
+
     /// Fresh loaders for one request, batching within `window`.
     pub fn new(db: &DatabaseConnection, window: Duration) -> Self {
         Loaders {
