@@ -32,6 +32,8 @@ enum Op {
     Nominate,
     AcceptEnrolment,
     WithdrawEnrolment,
+    CreateWebhook,
+    WebhookDraftMouEvents,
 }
 
 /// One row of the matrix.
@@ -198,6 +200,20 @@ const TABLE: &[Row] = &[
         rule: "the nominating organisation (here CDD) or the lead",
         op: Op::WithdrawEnrolment,
     },
+    Row {
+        what: "createWebhookSubscription (and list, update, rotate, replay)",
+        needs: &["webhooks:manage", "changes:read"],
+        allowed: ALL,
+        rule: "any partner, for its own organisation; another's subscriptions are NOT_FOUND",
+        op: Op::CreateWebhook,
+    },
+    Row {
+        what: "receive a DRAFT MOU's change events by webhook",
+        needs: &["webhooks:manage", "changes:read", "mous:read"],
+        allowed: FOUNDATION_CDD,
+        rule: "the MOU's parties, and only if the token that created the subscription held `mous:read`",
+        op: Op::WebhookDraftMouEvents,
+    },
 ];
 
 /// The scope sets each row is run with.
@@ -356,8 +372,70 @@ async fn attempt(app: &TestApp, op: Op, token: &str) -> (bool, Value) {
             app.ok(&app.full("FOUNDATION"), "mutation($id: ID!) { transitionEnrolment(input: {id: $id, expectedVersion: 1, to: ENROLLED}) { id } }", json!({ "id": id })).await;
             q("mutation($id: ID!) { transitionEnrolment(input: {id: $id, expectedVersion: 2, to: WITHDRAWN}) { id } }", json!({ "id": id })).await
         }
+        Op::CreateWebhook => {
+            let url = black_box_tests::receiver::Receiver::start().await.url;
+            q("mutation($u: String!) { createWebhookSubscription(input: {url: $u}) { subscription { id } } }", json!({ "u": url })).await
+        }
+        Op::WebhookDraftMouEvents => return webhook_draft_mou_events(app, token).await,
     };
     (succeeded(&body), body)
+}
+
+/// The feed position in a change-feed cursor (tests may look inside).
+fn position(cursor: &Value) -> i64 {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor.as_str().unwrap_or_default())
+        .unwrap_or_default();
+    serde_json::from_slice::<Value>(&bytes).map(|v| v["i"].as_i64().unwrap_or(0)).unwrap_or(0)
+}
+
+/// Subscribes with `token`, changes the draft MOU-ENERGY, waits until the
+/// subscription has handled that event, and says whether it was delivered.
+async fn webhook_draft_mou_events(app: &TestApp, token: &str) -> (bool, Value) {
+    let receiver = black_box_tests::receiver::Receiver::start().await;
+    let created = app
+        .gql(
+            token,
+            "mutation($u: String!) { createWebhookSubscription(input: {url: $u}) { subscription { id } } }",
+            json!({ "u": receiver.url }),
+        )
+        .await;
+    let Some(sub) = created["data"]["createWebhookSubscription"]["subscription"]["id"].as_str().map(str::to_owned)
+    else {
+        return (false, created);
+    };
+    let admin = app.full("FOUNDATION");
+    let mou = app.id_of("mou", "MOU-ENERGY").await;
+    let v = version(app, "mou", &mou).await;
+    app.ok(
+        &admin,
+        "mutation($id: ID!, $v: Int!, $p: String) { updateMou(input: {id: $id, expectedVersion: $v, purpose: $p}) { id } }",
+        // A purpose of its own each time, so every cell makes a change (and an event).
+        json!({ "id": mou, "v": v, "p": unique("purpose") }),
+    )
+    .await;
+    app.settle_feed().await;
+    let history = app
+        .ok(
+            &admin,
+            "query($id: ID) { changes(entityId: $id, first: 100) { pageInfo { endCursor } } }",
+            json!({ "id": mou }),
+        )
+        .await;
+    let event = position(&history["changes"]["pageInfo"]["endCursor"]);
+    let started = std::time::Instant::now();
+    loop {
+        let state =
+            app.ok(token, "query($id: ID!) { webhookSubscription(id: $id) { cursor } }", json!({ "id": sub })).await;
+        if position(&state["webhookSubscription"]["cursor"]) >= event {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the subscription never caught up: {state}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let delivered = receiver.received().await.iter().any(|r| r.json()["data"]["event"]["entityId"] == json!(mou));
+    (delivered, json!({ "delivered": delivered }))
 }
 
 async fn run_matrix(app: TestApp) {

@@ -160,7 +160,7 @@ async fn rotation_replay_and_ownership(app: TestApp) {
     let third = receiver.wait_for(3).await[2].clone();
     assert_eq!(third.id, second.id, "a replayed event keeps its webhook-id");
     // Another partner neither sees nor changes it.
-    let other = app.token("CDD", &["webhooks:manage"]);
+    let other = app.token("CDD", &["webhooks:manage", "changes:read"]);
     let seen = app
         .ok(&other, "query($id: ID!) { webhookSubscription(id: $id) { id } node(id: $id) { id } }", json!({ "id": id }))
         .await;

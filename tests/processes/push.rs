@@ -89,15 +89,19 @@ impl Receiver {
     }
 }
 
+/// Posts a GraphQL request; `null` when the instance does not answer (one
+/// is killed on purpose).
 async fn gql(base: &str, token: &str, query: &str, variables: Value) -> Value {
-    let response = reqwest::Client::new()
+    let sent = reqwest::Client::new()
         .post(format!("{base}/graphql"))
         .bearer_auth(token)
         .json(&json!({ "query": query, "variables": variables }))
         .send()
-        .await
-        .expect("the service answers");
-    response.json().await.expect("json")
+        .await;
+    match sent {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
 }
 
 /// Every event cursor after `after` in the settled feed, of `entity_type`.
@@ -272,6 +276,53 @@ async fn webhooks_reach_real_receivers_in_order_through_outages_and_a_killed_ins
     assert!(attempts.iter().any(|d| d["error"] == "timed out"), "the slow receiver is logged");
 }
 
+/// Runs the graphql-ws client until it ends; returns its output.
+fn subscribe_client(ws: &str, token: &str, count: usize, timeout_ms: u64) -> std::process::Output {
+    Command::new("node")
+        .arg(clients().join("node/subscribe.mjs"))
+        .args(["--url", ws, "--token", token, "--count", &count.to_string(), "--timeout-ms", &timeout_ms.to_string()])
+        .arg("--out")
+        .arg(std::env::temp_dir().join(format!("ws-{}.jsonl", uuid::Uuid::new_v4())))
+        .output()
+        .expect("run the client")
+}
+
+/// An organisation may hold `SUBSCRIPTIONS_PER_ORG` subscriptions open; one
+/// more is refused with an error, and the place frees when one closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_subscriptions_per_organisation_are_limited() {
+    let Some(schema) = postgres_schema().await else { return };
+    setup_clients();
+    let mut env = server_env();
+    env.push(("SUBSCRIPTIONS_PER_ORG", "1"));
+    let a = ServerProcess::start(&schema, &env).await;
+    let ws = a.base.replace("http://", "ws://") + "/graphql/ws";
+    let token = token_for("GSB", &["changes:read", "communities:read"]);
+    // The first holds the only place for 4 s (it times out waiting for events).
+    let first = {
+        let (ws, token) = (ws.clone(), token.clone());
+        std::thread::spawn(move || subscribe_client(&ws, &token, 1, 4000))
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = subscribe_client(&ws, &token, 1, 4000);
+    let printed = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(3), "a second subscription is refused: {printed}");
+    assert!(printed.contains("at most 1 live subscriptions"), "{printed}");
+    // Another organisation is not affected.
+    let other = subscribe_client(&ws, &token_for("CDD", &["changes:read"]), 1, 1500);
+    assert_eq!(
+        other.status.code(),
+        Some(1),
+        "CDD's subscription opened (and timed out waiting): {}",
+        String::from_utf8_lossy(&other.stdout)
+    );
+    let first = first.join().expect("join");
+    assert_eq!(first.status.code(), Some(1), "the first timed out waiting, as asked");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = subscribe_client(&ws, &token, 1, 1500);
+    assert_eq!(again.status.code(), Some(1), "the place is free again: {}", String::from_utf8_lossy(&again.stdout));
+}
+
 /// The npm graphql-ws client receives the backlog after its cursor and then
 /// live events while writers run: the settled feed, no gap, no repeat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -315,6 +366,15 @@ async fn a_graphql_ws_client_gets_the_backlog_then_live_events_with_no_seam() {
         .map(|v| v["cursor"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(got, expected, "the stream equals the settled feed: no gap, no repeat, same order");
+
+    // A token that expires closes the socket with 4403 when it does.
+    let short = black_box_tests::token_with_ttl("CDD", &["changes:read", "communities:read"], Duration::from_secs(3));
+    let started = Instant::now();
+    let expired = subscribe_client(&ws, &short, 1000, 30_000);
+    let printed = String::from_utf8_lossy(&expired.stdout);
+    assert_eq!(expired.status.code(), Some(2), "{printed}");
+    assert!(printed.contains("closed 4403"), "{printed}");
+    assert!(started.elapsed() < Duration::from_secs(20), "closed at expiry, not at the client's timeout");
 
     // A refused token closes the socket with 4403.
     let refused = Command::new("node")

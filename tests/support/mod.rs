@@ -67,6 +67,14 @@ pub fn token_for(org: &str, scopes: &[&str]) -> String {
         .expect("mint")
 }
 
+/// Like [`token_for`], valid for `ttl` only.
+pub fn token_with_ttl(org: &str, scopes: &[&str], ttl: Duration) -> String {
+    let scopes: Vec<Scope> = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+    Minter::new(&Secret::new(SECRET), ISSUER, AUDIENCE)
+        .mint(org, &scopes, ttl, &format!("test-{}", org.to_lowercase()))
+        .expect("mint")
+}
+
 /// A running service.
 pub struct TestApp {
     /// Base URL, e.g. http://127.0.0.1:41234.

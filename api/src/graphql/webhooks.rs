@@ -364,8 +364,8 @@ pub struct WebhookMutation;
 /// Mutations of webhook subscriptions.
 #[Object]
 impl WebhookMutation {
-    /// Creates a webhook subscription (`webhooks:manage`). Its events are read
-    /// with this token's scopes. The answer carries the signing secret: it is
+    /// Creates a webhook subscription (`webhooks:manage` and `changes:read`).
+    /// Its events are read with this token's scopes. The answer carries the signing secret: it is
     /// shown here and on rotation only (a retry with the same
     /// `idempotencyKey` returns the same subscription and secret).
     async fn create_webhook_subscription(

@@ -60,7 +60,7 @@ pub async fn create(
     start: i64,
     idempotency_key: Option<&str>,
 ) -> AppResult<webhook_subscription::Model> {
-    actor.require(Scope::WebhooksManage)?;
+    require_managers(actor)?;
     let input = serde_json::json!({ "draft": draft, "start": start });
     let actor_owned = actor.clone();
     let id = idempotency::create(
@@ -123,6 +123,13 @@ pub async fn create(
     get(store, actor, id).await
 }
 
+/// Writing a subscription needs `webhooks:manage`, and `changes:read`: the
+/// subscription reads the feed with the writer's scopes.
+fn require_managers(actor: &Actor) -> AppResult<()> {
+    actor.require(Scope::WebhooksManage)?;
+    actor.require(Scope::ChangesRead)
+}
+
 /// The caller's subscription `id`.
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> AppResult<webhook_subscription::Model> {
     actor.require(Scope::WebhooksManage)?;
@@ -183,7 +190,7 @@ async fn modify(
     expected: i32,
     apply: impl FnOnce(&webhook_subscription::Model, &mut webhook_subscription::ActiveModel),
 ) -> AppResult<webhook_subscription::Model> {
-    actor.require(Scope::WebhooksManage)?;
+    require_managers(actor)?;
     let tx = store.begin_write().await?;
     let current = find_own(&tx, actor, id).await?;
     check_version(Kind::WebhookSubscription, current.version, expected)?;

@@ -42,6 +42,7 @@ pub struct Dispatcher {
     schema: AppSchema,
     settings: Arc<WebhookSettings>,
     client: reqwest::Client,
+    policy: target::Policy,
     owner: Arc<String>,
     slots: Arc<Semaphore>,
 }
@@ -53,6 +54,8 @@ impl Dispatcher {
         let policy = if settings.allow_loopback { target::Policy::AllowLoopback } else { target::Policy::PublicHttps };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve and connect for us, past the address check.
+            .no_proxy()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .dns_resolver(Arc::new(target::PublicOnly(policy)))
@@ -67,6 +70,7 @@ impl Dispatcher {
             schema,
             settings,
             client,
+            policy,
             owner: Arc::new(owner),
         })
     }
@@ -128,6 +132,12 @@ impl Dispatcher {
             sub.entity_types.as_ref().map(|t| t.split_whitespace().map(str::to_owned).collect());
         let ops: Option<Vec<String>> =
             sub.operations.as_ref().map(|t| t.split_whitespace().map(str::to_owned).collect());
+        if !actor.has(crate::domain::access::Scope::ChangesRead) {
+            // Its scopes read no event (checked at write time; kept for safety).
+            let head = *self.store.feed.head.borrow();
+            store::advance(&self.store, sub.id, &self.owner, head, false, lease).await?;
+            return store::release(&self.store, sub.id, &self.owner).await;
+        }
         let mut cursor = sub.cursor_position;
         let mut sent = 0;
         let mut first_attempt = sub.attempt;
@@ -217,6 +227,12 @@ impl Dispatcher {
         }
         let signature = signing::header(&secrets, &message_id, timestamp, &body);
         let started = Instant::now();
+        // The URL was checked when it was written; the policy may have
+        // tightened since (an IP literal never goes through the resolver).
+        if let Err(reason) = target::parse(&sub.url, self.policy) {
+            self.log(sub, event, &message_id, attempt, None, None, Some(reason), 0).await;
+            return Err(());
+        }
         let sent = self
             .client
             .post(&sub.url)
@@ -237,19 +253,37 @@ impl Dispatcher {
         };
         let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
         let succeeded = status.is_some_and(|s| s.is_success());
+        self.log(sub, event, &message_id, attempt, status.map(|s| i32::from(s.as_u16())), excerpt, error, latency)
+            .await;
+        if succeeded { Ok(()) } else { Err(()) }
+    }
+
+    /// Writes one attempt to the delivery log.
+    #[allow(clippy::too_many_arguments)]
+    async fn log(
+        &self,
+        sub: &webhook_subscription::Model,
+        event: &entity::change_event::Model,
+        message_id: &str,
+        attempt: i32,
+        status: Option<i32>,
+        excerpt: Option<String>,
+        error: Option<String>,
+        latency_ms: i32,
+    ) {
         let logged = store::log_attempt(
             &self.store,
             webhook_delivery::ActiveModel {
                 subscription_id: Set(sub.id),
                 event_id: Set(event.id),
-                message_id: Set(message_id),
+                message_id: Set(message_id.to_owned()),
                 attempt: Set(attempt),
                 at: Set(now()),
-                status_code: Set(status.map(|s| i32::from(s.as_u16()))),
-                latency_ms: Set(latency),
+                status_code: Set(status),
+                latency_ms: Set(latency_ms),
                 response_excerpt: Set(excerpt),
                 error: Set(error),
-                succeeded: Set(succeeded),
+                succeeded: Set(status.is_some_and(|s| (200..300).contains(&s))),
                 ..Default::default()
             },
         )
@@ -257,7 +291,6 @@ impl Dispatcher {
         if let Err(e) = logged {
             tracing::warn!(code = e.code(), "logging a webhook attempt failed");
         }
-        if succeeded { Ok(()) } else { Err(()) }
     }
 
     async fn schedule_retry(
