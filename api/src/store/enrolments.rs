@@ -201,15 +201,15 @@ pub async fn transition_enrolment(
     let Some(cur) = enrolment::Entity::find_by_id(id).one(&tx).await? else {
         return Err(AppError::not_found("no Enrolment with that id"));
     };
-    lock_row(&tx, "programmes", cur.programme_id).await?;
-    let p = programme::Entity::find_by_id(cur.programme_id)
+    let mut p = programme::Entity::find_by_id(cur.programme_id)
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::internal("enrolment without programme"))?;
-    let partners = programmes::partner_ids(&tx, p.id).await?;
     let allowed = match lifecycle::enrolment_actor(input.to) {
         EnrolmentActor::Lead => actor.org_id == p.lead_id,
-        EnrolmentActor::LeadOrPartner => actor.org_id == p.lead_id || partners.contains(&actor.org_id),
+        EnrolmentActor::LeadOrPartner => {
+            actor.org_id == p.lead_id || programmes::partner_ids(&tx, p.id).await?.contains(&actor.org_id)
+        }
         EnrolmentActor::NominatorOrLead => actor.org_id == p.lead_id || actor.org_id == cur.nominated_by,
     };
     if !allowed {
@@ -223,7 +223,15 @@ pub async fn transition_enrolment(
     check_version(Kind::Enrolment, cur.version, input.expected_version)?;
     let from = EnrolmentStatus::parse(&cur.status)?;
     lifecycle::check_move("to", ENROLMENT_MOVES, from, input.to)?;
-    if input.to == EnrolmentStatus::Enrolled {
+    // Only a move into a limited programme counts places: those moves take
+    // the programme's row lock, so two cannot both take the last place.
+    // Other transitions of one programme run side by side.
+    if input.to == EnrolmentStatus::Enrolled && p.capacity.is_some() {
+        lock_row(&tx, "programmes", p.id).await?;
+        p = programme::Entity::find_by_id(p.id)
+            .one(&tx)
+            .await?
+            .ok_or_else(|| AppError::internal("enrolment without programme"))?;
         check_capacity(&tx, &p).await?;
     }
     let am = enrolment::ActiveModel { status: Set(input.to.as_str().to_owned()), ..Default::default() };

@@ -139,11 +139,14 @@ where
     Ok(wanted)
 }
 
-/// Locks the row `id` of `table` for the rest of the transaction (PostgreSQL:
-/// a row lock; SQLite: the write lock, which `BEGIN IMMEDIATE` already holds).
-/// Used where a rule reads other rows before writing (capacity, signatures).
+/// Locks the row `id` of `table` for the rest of the transaction, and says
+/// whether it exists (PostgreSQL: `SELECT ... FOR UPDATE`, a row lock that
+/// writes no new row version; SQLite: the write lock, which `BEGIN IMMEDIATE`
+/// already holds). Used where a rule reads other rows before writing
+/// (capacity, signatures).
 pub async fn lock_row<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> AppResult<bool> {
-    let sql = format!("UPDATE {table} SET id = id WHERE id = {id}");
-    let result = conn.execute_unprepared(&sql).await?;
-    Ok(result.rows_affected() == 1)
+    let backend = conn.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT id FROM {table} WHERE id = {id}{lock}");
+    Ok(conn.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?.is_some())
 }
