@@ -14,19 +14,12 @@ impl MigrationTrait for Migration {
         create_all(
             manager,
             vec![
-                Table::create()
-                    .table("change_events")
-                    .col(id())
-                    .col(timestamp_with_time_zone("at"))
-                    .col(string_len("operation", 20))
-                    .col(string_len("entity_type", 40))
-                    .col(big_integer("entity_id"))
-                    .col(reference("actor_org_id"))
-                    .col(string_len("subject", 200))
-                    // Space-separated GraphQL field names.
-                    .col(text("changed_fields"))
-                    .foreign_key(&mut fk("change_events", "actor_org_id", "organizations"))
-                    .to_owned(),
+                {
+                    let mut events = Table::create();
+                    events.table("change_events").col(id());
+                    event_columns(&mut events);
+                    events.foreign_key(&mut fk("change_events", "actor_org_id", "organizations")).to_owned()
+                },
                 Table::create()
                     .table("idempotency_keys")
                     .col(reference("organization_id"))

@@ -8,7 +8,6 @@
 //! there too so both engines have one schema.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::*;
 
 use crate::util::*;
 
@@ -18,24 +17,10 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_all(
-            manager,
-            vec![
-                Table::create()
-                    .table("change_event_inbox")
-                    .col(id())
-                    .col(timestamp_with_time_zone("at"))
-                    .col(string_len("operation", 20))
-                    .col(string_len("entity_type", 40))
-                    .col(big_integer("entity_id"))
-                    .col(reference("actor_org_id"))
-                    .col(string_len("subject", 200))
-                    .col(text("changed_fields"))
-                    .to_owned(),
-            ],
-            vec![],
-        )
-        .await
+        let mut inbox = Table::create();
+        inbox.table("change_event_inbox").col(id());
+        event_columns(&mut inbox);
+        create_all(manager, vec![inbox.to_owned()], vec![]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -37,6 +37,20 @@ pub fn audit_columns(table: &mut TableCreateStatement) {
         .col(timestamp_with_time_zone("updated_at"));
 }
 
+/// The columns of a change event (`change_events` and its inbox): when,
+/// what, which record, who, and the GraphQL fields that changed.
+pub fn event_columns(table: &mut TableCreateStatement) {
+    table
+        .col(timestamp_with_time_zone("at"))
+        .col(string_len("operation", 20))
+        .col(string_len("entity_type", 40))
+        .col(big_integer("entity_id"))
+        .col(reference("actor_org_id"))
+        .col(string_len("subject", 200))
+        // Space-separated GraphQL field names.
+        .col(text("changed_fields"));
+}
+
 /// A plain (non-unique) index on `columns` of `table`.
 pub fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();

@@ -389,13 +389,11 @@ pub async fn failed(
 ) -> AppResult<()> {
     use webhook_subscription::Column as C;
     let at = now();
-    let mut update = webhook_subscription::Entity::update_many()
+    let mut update = without_lease(webhook_subscription::Entity::update_many())
         .col_expr(C::Attempt, Expr::col(C::Attempt).add(1))
         .col_expr(C::FailingSince, Expr::value(sub.failing_since.unwrap_or(at)))
         .col_expr(C::LastFailureAt, Expr::value(at))
-        .col_expr(C::NextAttemptAt, Expr::value(next))
-        .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+        .col_expr(C::NextAttemptAt, Expr::value(next));
     if let Some(reason) = give_up {
         update = update
             .col_expr(C::Status, Expr::value(WebhookStatus::Failing.as_str()))
@@ -405,12 +403,20 @@ pub async fn failed(
     Ok(())
 }
 
+/// An update that also gives the lease back.
+fn without_lease(
+    update: sea_orm::UpdateMany<webhook_subscription::Entity>,
+) -> sea_orm::UpdateMany<webhook_subscription::Entity> {
+    use webhook_subscription::Column as C;
+    update
+        .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+}
+
 /// Gives a lease back (nothing more to send now).
 pub async fn release(store: &Store, id: i64, owner: &str) -> AppResult<()> {
     use webhook_subscription::Column as C;
-    webhook_subscription::Entity::update_many()
-        .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+    without_lease(webhook_subscription::Entity::update_many())
         .filter(C::Id.eq(id))
         .filter(C::LeaseOwner.eq(owner))
         .exec(&store.db)
