@@ -323,6 +323,60 @@ async fn live_subscriptions_per_organisation_are_limited() {
     assert_eq!(again.status.code(), Some(1), "the place is free again: {}", String::from_utf8_lossy(&again.stdout));
 }
 
+/// Every event a live subscription sends spends the organisation's budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_subscription_events_spend_the_budget() {
+    let Some(schema) = postgres_schema().await else { return };
+    setup_clients();
+    let mut env: Vec<(&str, &str)> = server_env().into_iter().filter(|(k, _)| *k != "COST_BUDGET").collect();
+    env.extend([
+        ("DEMO_DATA", "true"),
+        ("COST_BUDGET", "20000"),
+        ("COST_REFILL_PER_SEC", "1"),
+        ("SUBSCRIPTION_EVENT_COST", "500"),
+    ]);
+    let a = ServerProcess::start(&schema, &env).await;
+    let token = token_for("GSB", &["changes:read", "communities:read"]);
+    let remaining = |body: &Value| body["extensions"]["cost"]["remaining"].as_f64().unwrap_or(-1.0);
+    let cheap = "{ viewer { subject } }";
+    let before = remaining(&gql(&a.base, &token, cheap, json!({})).await);
+    // The demo data's first 10 events, from the start of the feed.
+    let ws = a.base.replace("http://", "ws://") + "/graphql/ws";
+    let out = std::env::temp_dir().join(format!("ws-{}.jsonl", uuid::Uuid::new_v4()));
+    let status = Command::new("node")
+        .arg(clients().join("node/subscribe.mjs"))
+        .args([
+            "--url",
+            &ws,
+            "--token",
+            &token,
+            "--after",
+            &first_cursor(),
+            "--count",
+            "10",
+            "--timeout-ms",
+            "20000",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .expect("run the client");
+    assert!(status.success());
+    let after = remaining(&gql(&a.base, &token, cheap, json!({})).await);
+    let spent = before - after;
+    // 10 events read; the server may have sent (and charged) a few more
+    // before the client's `complete` reached it.
+    let events = ((spent - 1.0) / 500.0).round();
+    assert!((10.0..=15.0).contains(&events), "{spent} points spent (before {before}, after {after})");
+    assert!((spent - 1.0 - events * 500.0).abs() < 2.0, "whole events of 500 points: {spent}");
+}
+
+/// A cursor before the first event of the feed.
+fn first_cursor() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"o":"change.id","i":0}"#)
+}
+
 /// The npm graphql-ws client receives the backlog after its cursor and then
 /// live events while writers run: the settled feed, no gap, no repeat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
