@@ -139,6 +139,7 @@ impl Dispatcher {
             return store::release(&self.store, sub.id, &self.owner).await;
         }
         let mut cursor = sub.cursor_position;
+        let mut persisted = cursor;
         let mut sent = 0;
         let mut first_attempt = sub.attempt;
         let mut failing_since = if sub.attempt > 0 { sub.failing_since } else { None };
@@ -174,11 +175,12 @@ impl Dispatcher {
                             // The lease went to another replica meanwhile.
                             return Ok(());
                         }
+                        persisted = cursor;
                         sent += 1;
                         failing_since = None;
                     }
                     Err(()) => {
-                        if cursor > sub.cursor_position {
+                        if cursor > persisted {
                             store::advance(&self.store, sub.id, &self.owner, cursor, false, lease).await?;
                         }
                         return self.schedule_retry(&sub, attempt, failing_since).await;
@@ -187,6 +189,14 @@ impl Dispatcher {
                 if sent >= EVENTS_PER_LEASE {
                     return store::release(&self.store, sub.id, &self.owner).await;
                 }
+            }
+            // A page the filters skipped moves the cursor (and renews the
+            // lease) too, so a long run of skipped events is not read again.
+            if cursor > persisted {
+                if !store::advance(&self.store, sub.id, &self.owner, cursor, false, lease).await? {
+                    return Ok(());
+                }
+                persisted = cursor;
             }
         }
     }
