@@ -172,7 +172,7 @@ async fn spawn_background(state: &AppState) -> std::io::Result<()> {
     crate::feed::tasks::spawn(store.clone(), state.config.database.clone());
     if state.config.webhooks.deliver {
         let settings = Arc::new(state.config.webhooks.clone());
-        match crate::webhooks::dispatcher::Dispatcher::new(store, state.schema.clone(), settings) {
+        match crate::webhooks::dispatcher::Dispatcher::new(store, state.schema.clone(), state.orgs.clone(), settings) {
             Ok(dispatcher) => {
                 tokio::spawn(dispatcher.run());
             }

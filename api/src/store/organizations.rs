@@ -11,14 +11,6 @@ pub async fn all(store: &Store) -> AppResult<Vec<organization::Model>> {
     Ok(organization::Entity::find().order_by_asc(organization::Column::Code).all(&store.db).await?)
 }
 
-/// The organisation `id` (which rows reference, so it exists).
-pub async fn by_id(store: &Store, id: i64) -> AppResult<organization::Model> {
-    organization::Entity::find_by_id(id)
-        .one(&store.db)
-        .await?
-        .ok_or_else(|| AppError::internal(format!("organization {id} is referenced but missing")))
-}
-
 /// The organisation with `code`.
 pub async fn by_code(store: &Store, code: &str) -> AppResult<Option<organization::Model>> {
     Ok(organization::Entity::find().filter(organization::Column::Code.eq(code)).one(&store.db).await?)

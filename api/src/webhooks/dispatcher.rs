@@ -18,6 +18,7 @@ use sea_orm::ActiveValue::Set;
 use tokio::sync::Semaphore;
 
 use super::{payload, signing, target};
+use crate::auth::OrgDirectory;
 use crate::config::WebhookSettings;
 use crate::domain::access::Actor;
 use crate::graphql::AppSchema;
@@ -42,6 +43,7 @@ pub struct Dispatcher {
     schema: AppSchema,
     settings: Arc<WebhookSettings>,
     client: reqwest::Client,
+    orgs: Arc<OrgDirectory>,
     policy: target::Policy,
     owner: Arc<String>,
     slots: Arc<Semaphore>,
@@ -50,7 +52,12 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// A worker with its own HTTP client: no redirects, the configured
     /// timeouts, and a resolver that connects to allowed addresses only.
-    pub fn new(store: Store, schema: AppSchema, settings: Arc<WebhookSettings>) -> Result<Dispatcher, String> {
+    pub fn new(
+        store: Store,
+        schema: AppSchema,
+        orgs: Arc<OrgDirectory>,
+        settings: Arc<WebhookSettings>,
+    ) -> Result<Dispatcher, String> {
         let policy = if settings.allow_loopback { target::Policy::AllowLoopback } else { target::Policy::PublicHttps };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -70,6 +77,7 @@ impl Dispatcher {
             schema,
             settings,
             client,
+            orgs,
             policy,
             owner: Arc::new(owner),
         })
@@ -203,15 +211,19 @@ impl Dispatcher {
 
     /// The subscription's organisation with its stored scopes.
     async fn actor_of(&self, sub: &webhook_subscription::Model) -> crate::error::AppResult<Actor> {
-        let org = crate::store::organizations::by_id(&self.store, sub.organization_id).await?;
         Ok(Actor {
             org_id: sub.organization_id,
-            org_code: org.code,
+            org_code: self.org_code(sub.organization_id).await,
             subject: format!("webhook:{}", sub.id),
             scopes: store::scopes(sub).into_iter().collect(),
             expires_at: Utc::now() + chrono::Duration::hours(1),
             issuer: "webhooks".into(),
         })
+    }
+
+    /// An organisation's code, from the process's directory (cached).
+    async fn org_code(&self, id: i64) -> String {
+        self.orgs.get(id).await.ok().flatten().map(|o| o.code).unwrap_or_default()
     }
 
     /// One POST of one event; logged whatever happens. `Ok` on a 2xx.
@@ -222,10 +234,7 @@ impl Dispatcher {
         event: &entity::change_event::Model,
         attempt: i32,
     ) -> Result<(), ()> {
-        let actor_code = crate::store::organizations::by_id(&self.store, event.actor_org_id)
-            .await
-            .map(|o| o.code)
-            .unwrap_or_default();
+        let actor_code = self.org_code(event.actor_org_id).await;
         let body = payload::body(&self.schema, &self.store, actor, event, &actor_code).await;
         let message_id = format!("msg_{}_{}", sub.id, event.id);
         let timestamp = Utc::now().timestamp();
