@@ -10,6 +10,7 @@ mod issuers;
 mod limits;
 mod matrix;
 mod mous;
+mod over_http;
 mod pagination;
 mod programmes;
 mod service;

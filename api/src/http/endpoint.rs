@@ -1,13 +1,18 @@
-//! The GraphQL endpoint: authenticate, attach the caller and fresh loaders,
-//! execute, and stamp every error with the request id.
+//! The GraphQL endpoint, GraphQL over HTTP: `POST /graphql` and `GET
+//! /graphql` (queries only). Both take one path, [`serve`]: authenticate,
+//! attach the caller and fresh loaders, admit against the limits and the
+//! budget, execute, stamp every error with the request id, and answer in the
+//! negotiated media type ([`super::media`]) with the status it calls for.
 
-use async_graphql::BatchRequest;
-use async_graphql::ServerError;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, ParseRequestError, ServerError};
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
+use super::media::{self, Media};
 use super::router::REQUEST_ID;
 use crate::app::AppState;
 use crate::auth;
@@ -20,19 +25,161 @@ fn request_id(headers: &HeaderMap) -> String {
     headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
 }
 
-/// A GraphQL-shaped error response for failures before execution.
-fn refused(status: StatusCode, err: AppError, request_id: &str) -> Response {
-    let code = err.code();
-    let body = serde_json::json!({
-        "data": null,
-        "errors": [{ "message": err.message(), "extensions": { "code": code, "requestId": request_id } }],
-    });
-    (status, axum::Json(body)).into_response()
+/// A body in `media`, with `status`. Every answer of `/graphql` varies by
+/// `Accept`.
+fn respond(status: StatusCode, media: Media, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    headers.append(header::VARY, HeaderValue::from_static("accept"));
+    response
 }
 
-/// POST /graphql.
-pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLBatchRequest) -> Response {
-    let id = request_id(&headers);
+/// A GraphQL-shaped error response for a request refused before execution:
+/// without `data` in `application/graphql-response+json` (nothing ran), with
+/// `"data": null` in `application/json` (as it always had).
+fn refused(status: StatusCode, media: Media, code: &str, message: String, request_id: &str) -> Response {
+    let mut body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }],
+    });
+    if media == Media::Json {
+        body["data"] = serde_json::Value::Null;
+    }
+    respond(status, media, body.to_string())
+}
+
+/// POST /graphql: one operation, or a JSON array of them (a batch).
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLBatchRequest, GraphQLRejection>,
+) -> Response {
+    let media = media::negotiate(&headers, false);
+    if !is_json(&headers) {
+        let message = "a POST's body must be JSON, with Content-Type: application/json".to_owned();
+        return refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "BAD_USER_INPUT", message, &request_id(&headers));
+    }
+    let batch = match request {
+        Ok(request) => request.into_inner(),
+        Err(GraphQLRejection(error)) => {
+            let status = match error {
+                ParseRequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = format!("the body is not a GraphQL request: {error}");
+            return refused(status, media, "BAD_USER_INPUT", message, &request_id(&headers));
+        }
+    };
+    serve(&state, &headers, Method::POST, media, batch).await
+}
+
+/// Whether the request's body is declared as `application/json`.
+fn is_json(headers: &HeaderMap) -> bool {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// The parameters of a GET request, as the spec names them; `variables`
+/// and `extensions` are JSON text.
+#[derive(serde::Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+impl GetParams {
+    /// The request these parameters make, read as a POST body would be (so
+    /// `variables` must be a JSON object, or null).
+    fn request(self) -> Result<async_graphql::Request, String> {
+        let mut body = serde_json::Map::new();
+        body.insert("query".into(), self.query.unwrap_or_default().into());
+        if let Some(name) = self.operation_name {
+            body.insert("operationName".into(), name.into());
+        }
+        for (key, text) in [("variables", self.variables), ("extensions", self.extensions)] {
+            if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+                let value = serde_json::from_str(&text).map_err(|e| format!("`{key}` is not JSON: {e}"))?;
+                body.insert(key.into(), value);
+            }
+        }
+        serde_json::from_value(serde_json::Value::Object(body)).map_err(|e| e.to_string())
+    }
+}
+
+/// GET /graphql: the playground page for a browser (one that asks for
+/// `text/html` above JSON; a `query` parameter fills its editor), and
+/// otherwise a query from the URL's parameters, for clients and caches.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let media = media::negotiate(&headers, true);
+    if media == Media::Html {
+        return respond(StatusCode::OK, media, state.playground.as_str().to_owned());
+    }
+    let request = params.map_err(|e| e.body_text()).and_then(|Query(params)| params.request());
+    match request {
+        Ok(request) => serve(&state, &headers, Method::GET, media, BatchRequest::Single(request)).await,
+        Err(e) => {
+            let message = format!("the URL's parameters are not a GraphQL request: {e}");
+            refused(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", message, &request_id(&headers))
+        }
+    }
+}
+
+/// Whether the operation a request selects is a mutation (false when that
+/// cannot be told: the request's execution then reports why).
+fn selects_mutation(request: &mut async_graphql::Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else { return false };
+    let operation = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// Whether a response is a request error: refused before execution (a
+/// parse, validation or variable error, a limit, the budget), so without
+/// data and with no error at a path. An execution error that nulls the
+/// whole result still has its field's path.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The one path of POST and GET: from the request's checks to the answer.
+async fn serve(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: Method,
+    media: Media,
+    mut batch: BatchRequest,
+) -> Response {
+    let id = request_id(headers);
+    if let BatchRequest::Single(r) = &batch
+        && r.query.trim().is_empty()
+    {
+        let message = "the request has no query: send {\"query\": ...} with POST, or ?query=... with GET (a browser, asking for HTML, gets the playground)".to_owned();
+        return refused(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", message, &id);
+    }
+    // GraphQL over HTTP: a mutation is never run for a GET.
+    if method == Method::GET
+        && let BatchRequest::Single(r) = &mut batch
+        && selects_mutation(r)
+    {
+        let message = "a mutation needs POST: GET runs queries only".to_owned();
+        let mut response = refused(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_USER_INPUT", message, &id);
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let verified = match auth::bearer(authorization) {
         Ok(token) => state.verifier.verify(token).await,
@@ -46,20 +193,21 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
     let actor = match verified {
         Ok(verified) => match auth::actor(verified, &state.orgs).await {
             Ok(actor) => actor,
-            Err(e @ AppError::Unauthenticated(_)) => return refused(StatusCode::UNAUTHORIZED, e, &id),
+            Err(e @ AppError::Unauthenticated(_)) => {
+                return refused(StatusCode::UNAUTHORIZED, media, e.code(), e.message(), &id);
+            }
             Err(e) => {
                 tracing::error!(code = e.code(), "authentication failed: {:?}", e);
-                return refused(StatusCode::SERVICE_UNAVAILABLE, e, &id);
+                return refused(StatusCode::SERVICE_UNAVAILABLE, media, e.code(), e.message(), &id);
             }
         },
-        Err(e @ AppError::Forbidden(_)) => return refused(StatusCode::FORBIDDEN, e, &id),
-        Err(e) => return refused(StatusCode::UNAUTHORIZED, e, &id),
+        Err(e @ AppError::Forbidden(_)) => return refused(StatusCode::FORBIDDEN, media, e.code(), e.message(), &id),
+        Err(e) => return refused(StatusCode::UNAUTHORIZED, media, e.code(), e.message(), &id),
     };
     let span = tracing::Span::current();
     span.record("org", actor.org_code.as_str());
     span.record("sub", actor.subject.as_str());
     tracing::info!(org = %actor.org_code, sub = %actor.subject, "graphql request");
-    let batch = request.into_inner();
     let started = std::time::Instant::now();
     let operation = match &batch {
         BatchRequest::Single(r) => r.operation_name.clone().or_else(|| operation_name_in(&r.query)),
@@ -69,24 +217,21 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
     if let BatchRequest::Batch(requests) = &batch
         && requests.len() > state.config.batch_limit
     {
-        let error = AppError::bad_input(
-            "batch",
-            format!(
-                "a batch may hold at most {} operations; this one has {}",
-                state.config.batch_limit,
-                requests.len()
-            ),
+        let message = format!(
+            "a batch may hold at most {} operations; this one has {}",
+            state.config.batch_limit,
+            requests.len()
         );
-        return refused_with(StatusCode::BAD_REQUEST, "QUERY_TOO_COMPLEX", error.message(), &id);
+        return refused(StatusCode::BAD_REQUEST, media, "QUERY_TOO_COMPLEX", message, &id);
     }
     // Every operation (of a batch too) gets its own cost check, the
     // caller and its own fresh loaders; a batch's operations run in turn.
     let mut response = match batch {
-        BatchRequest::Single(r) => async_graphql::BatchResponse::Single(execute(&state, &actor, r).await),
+        BatchRequest::Single(r) => async_graphql::BatchResponse::Single(execute(state, &actor, r).await),
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&state, &actor, r).await);
+                out.push(execute(state, &actor, r).await);
             }
             async_graphql::BatchResponse::Batch(out)
         }
@@ -111,13 +256,40 @@ pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, request:
     }
     let outcome = first_code(&response).unwrap_or_else(|| "ok".to_owned());
     state.metrics.observe(operation.as_deref(), &org, &outcome, started.elapsed());
-    let mut http = GraphQLResponse::from(response).into_response();
+    let mut http = answer(response, media);
     if let Some(seconds) = retry_after {
         *http.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(value) = seconds.to_string().parse() {
             http.headers_mut().insert(header::RETRY_AFTER, value);
         }
     }
+    http
+}
+
+/// The HTTP answer to an executed request, in `media`. In
+/// `application/graphql-response+json` a request error (of a single
+/// operation) has no `data` and a 4xx or 5xx status; everything else, and
+/// every batch, answers 200 (429 when a budget ran out: the caller sets it).
+fn answer(response: async_graphql::BatchResponse, media: Media) -> Response {
+    if media == Media::GraphQLResponse
+        && let async_graphql::BatchResponse::Single(r) = &response
+        && is_request_error(r)
+    {
+        let status = match first_code(&response).as_deref() {
+            Some("SERVICE_UNAVAILABLE") => StatusCode::SERVICE_UNAVAILABLE,
+            Some("INTERNAL") => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let mut body = serde_json::to_value(r).unwrap_or_default();
+        if let Some(body) = body.as_object_mut() {
+            body.remove("data");
+        }
+        return respond(status, media, body.to_string());
+    }
+    let mut http = GraphQLResponse::from(response).into_response();
+    let headers = http.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    headers.append(header::VARY, HeaderValue::from_static("accept"));
     http
 }
 
@@ -163,15 +335,6 @@ fn first_code(response: &async_graphql::BatchResponse) -> Option<String> {
     })
 }
 
-/// A GraphQL-shaped error with a code that is not an [`AppError`]'s.
-fn refused_with(status: StatusCode, code: &str, message: String, request_id: &str) -> Response {
-    let body = serde_json::json!({
-        "data": null,
-        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }],
-    });
-    (status, axum::Json(body)).into_response()
-}
-
 /// Adds the request id to an error, and a code to errors async-graphql
 /// raised itself (parse and validation errors).
 fn stamp(error: &mut ServerError, request_id: &str) {
@@ -180,9 +343,4 @@ fn stamp(error: &mut ServerError, request_id: &str) {
         extensions.set("code", "BAD_USER_INPUT");
     }
     extensions.set("requestId", request_id);
-}
-
-/// GET /graphql: the GraphiQL playground.
-pub async fn playground(State(state): State<AppState>) -> Html<String> {
-    Html(state.playground.as_str().to_owned())
 }

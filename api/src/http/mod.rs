@@ -3,6 +3,7 @@
 pub mod endpoint;
 pub mod health;
 pub mod live;
+pub mod media;
 pub mod metrics;
 pub mod playground;
 pub mod router;

@@ -31,7 +31,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let cors = cors(&state.config.cors_origins);
     Router::new()
-        .route("/graphql", get(endpoint::playground).post(endpoint::graphql))
+        .route("/graphql", get(endpoint::get).post(endpoint::post))
         .route("/graphql/ws", get(live::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
