@@ -64,7 +64,9 @@ pub async fn record(schema: &AppSchema, store: &Store, actor: &Actor, event: &ch
         .variables(Variables::from_json(json!({ "id": ids::encode(kind, event.entity_id) })))
         .data(actor.clone())
         .data(store.clone())
-        .data(Loaders::new(&store.db, crate::store::loaders::BATCH_WINDOW));
+        // One record: there are no sibling fields to wait for, so the
+        // loaders run at once instead of after the request batch window.
+        .data(Loaders::new(&store.db, std::time::Duration::ZERO));
     let response = schema.execute(request).await;
     let data = response.data.into_json().unwrap_or(Value::Null);
     let errors: Vec<Value> = response
