@@ -347,11 +347,43 @@ pub async fn log_attempt(store: &Store, attempt: webhook_delivery::ActiveModel) 
     Ok(())
 }
 
+/// After a 2xx: logs the attempt and moves the cursor to `position`, in one
+/// transaction. `false` when the lease was lost (nothing is written then;
+/// another replica will deliver the event again: at least once).
+pub async fn delivered(
+    store: &Store,
+    entry: webhook_delivery::ActiveModel,
+    id: i64,
+    owner: &str,
+    position: i64,
+    lease: Duration,
+) -> AppResult<bool> {
+    use sea_orm::TransactionTrait;
+    let tx = store.db.begin().await?;
+    entry.insert(&tx).await?;
+    if !advance_in(&tx, id, owner, position, true, lease).await? {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// After a 2xx (or events the filters skip): moves the subscription's cursor
 /// to `position` and renews the lease, if `owner` still holds it. `false`
 /// when the lease was lost (another replica may deliver again: at least once).
 pub async fn advance(
     store: &Store,
+    id: i64,
+    owner: &str,
+    position: i64,
+    delivered: bool,
+    lease: Duration,
+) -> AppResult<bool> {
+    advance_in(&store.db, id, owner, position, delivered, lease).await
+}
+
+async fn advance_in<Conn: ConnectionTrait>(
+    conn: &Conn,
     id: i64,
     owner: &str,
     position: i64,
@@ -373,7 +405,7 @@ pub async fn advance(
         .filter(C::Id.eq(id))
         .filter(C::LeaseOwner.eq(owner))
         .filter(C::CursorPosition.lt(position))
-        .exec(&store.db)
+        .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
 }

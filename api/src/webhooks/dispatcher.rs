@@ -176,24 +176,24 @@ impl Dispatcher {
                 }
                 let attempt = first_attempt + 1;
                 first_attempt = 0;
-                match self.attempt(&sub, &actor, &event, attempt).await {
-                    Ok(()) => {
-                        cursor = event.id;
-                        if !store::advance(&self.store, sub.id, &self.owner, cursor, true, lease).await? {
-                            // The lease went to another replica meanwhile.
-                            return Ok(());
-                        }
-                        persisted = cursor;
-                        sent += 1;
-                        failing_since = None;
+                let (succeeded, entry) = self.attempt(&sub, &actor, &event, attempt).await;
+                if !succeeded {
+                    if let Err(e) = store::log_attempt(&self.store, entry).await {
+                        tracing::warn!(code = e.code(), "logging a webhook attempt failed");
                     }
-                    Err(()) => {
-                        if cursor > persisted {
-                            store::advance(&self.store, sub.id, &self.owner, cursor, false, lease).await?;
-                        }
-                        return self.schedule_retry(&sub, attempt, failing_since).await;
+                    if cursor > persisted {
+                        store::advance(&self.store, sub.id, &self.owner, cursor, false, lease).await?;
                     }
+                    return self.schedule_retry(&sub, attempt, failing_since).await;
                 }
+                cursor = event.id;
+                if !store::delivered(&self.store, entry, sub.id, &self.owner, cursor, lease).await? {
+                    // The lease went to another replica meanwhile.
+                    return Ok(());
+                }
+                persisted = cursor;
+                sent += 1;
+                failing_since = None;
                 if sent >= EVENTS_PER_LEASE {
                     return store::release(&self.store, sub.id, &self.owner).await;
                 }
@@ -226,14 +226,15 @@ impl Dispatcher {
         self.orgs.get(id).await.ok().flatten().map(|o| o.code).unwrap_or_default()
     }
 
-    /// One POST of one event; logged whatever happens. `Ok` on a 2xx.
+    /// One POST of one event: whether it was answered 2xx, and its entry
+    /// for the delivery log.
     async fn attempt(
         &self,
         sub: &webhook_subscription::Model,
         actor: &Actor,
         event: &entity::change_event::Model,
         attempt: i32,
-    ) -> Result<(), ()> {
+    ) -> (bool, webhook_delivery::ActiveModel) {
         let actor_code = self.org_code(event.actor_org_id).await;
         let body = payload::body(&self.schema, &self.store, actor, event, &actor_code).await;
         let message_id = format!("msg_{}_{}", sub.id, event.id);
@@ -249,8 +250,7 @@ impl Dispatcher {
         // The URL was checked when it was written; the policy may have
         // tightened since (an IP literal never goes through the resolver).
         if let Err(reason) = target::parse(&sub.url, self.policy) {
-            self.log(sub, event, &message_id, attempt, None, None, Some(reason), 0).await;
-            return Err(());
+            return (false, entry(sub, event, &message_id, attempt, None, None, Some(reason), 0));
         }
         let sent = self
             .client
@@ -271,45 +271,9 @@ impl Dispatcher {
             Err(e) => (None, None, Some(describe(&e))),
         };
         let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
-        let succeeded = status.is_some_and(|s| s.is_success());
-        self.log(sub, event, &message_id, attempt, status.map(|s| i32::from(s.as_u16())), excerpt, error, latency)
-            .await;
-        if succeeded { Ok(()) } else { Err(()) }
-    }
-
-    /// Writes one attempt to the delivery log.
-    #[allow(clippy::too_many_arguments)]
-    async fn log(
-        &self,
-        sub: &webhook_subscription::Model,
-        event: &entity::change_event::Model,
-        message_id: &str,
-        attempt: i32,
-        status: Option<i32>,
-        excerpt: Option<String>,
-        error: Option<String>,
-        latency_ms: i32,
-    ) {
-        let logged = store::log_attempt(
-            &self.store,
-            webhook_delivery::ActiveModel {
-                subscription_id: Set(sub.id),
-                event_id: Set(event.id),
-                message_id: Set(message_id.to_owned()),
-                attempt: Set(attempt),
-                at: Set(now()),
-                status_code: Set(status),
-                latency_ms: Set(latency_ms),
-                response_excerpt: Set(excerpt),
-                error: Set(error),
-                succeeded: Set(status.is_some_and(|s| (200..300).contains(&s))),
-                ..Default::default()
-            },
-        )
-        .await;
-        if let Err(e) = logged {
-            tracing::warn!(code = e.code(), "logging a webhook attempt failed");
-        }
+        let entry =
+            entry(sub, event, &message_id, attempt, status.map(|s| i32::from(s.as_u16())), excerpt, error, latency);
+        (status.is_some_and(|s| s.is_success()), entry)
     }
 
     async fn schedule_retry(
@@ -333,6 +297,33 @@ impl Dispatcher {
         let mut failed_sub = sub.clone();
         failed_sub.failing_since = Some(since);
         store::failed(&self.store, &failed_sub, &self.owner, next, give_up).await
+    }
+}
+
+/// The delivery-log entry of one attempt.
+#[allow(clippy::too_many_arguments)]
+fn entry(
+    sub: &webhook_subscription::Model,
+    event: &entity::change_event::Model,
+    message_id: &str,
+    attempt: i32,
+    status: Option<i32>,
+    excerpt: Option<String>,
+    error: Option<String>,
+    latency_ms: i32,
+) -> webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
+        subscription_id: Set(sub.id),
+        event_id: Set(event.id),
+        message_id: Set(message_id.to_owned()),
+        attempt: Set(attempt),
+        at: Set(now()),
+        status_code: Set(status),
+        latency_ms: Set(latency_ms),
+        response_excerpt: Set(excerpt),
+        error: Set(error),
+        succeeded: Set(status.is_some_and(|s| (200..300).contains(&s))),
+        ..Default::default()
     }
 }
 
