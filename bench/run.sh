@@ -875,15 +875,15 @@ if $with_postgraphile; then
 
     # W5: PostGraphile's cursor at the same row (asked with a condition on
     # the key; its cursors encode the ordering and the key), then the page.
-    gql "$PURL" "" "{ allChangeEvents(condition: {id: \"$W5_AFTER\"}, orderBy: [PRIMARY_KEY_ASC]) { edges { cursor node { id } } } }" \
+    gql "$PURL" "" "{ allChangeEvents(condition: {rowId: \"$W5_AFTER\"}, orderBy: [PRIMARY_KEY_ASC]) { edges { cursor node { rowId } } } }" \
       > "$LOGS/w5-cursor-postgraphile.json"
     PGL_W5_CURSOR=$(jq -r '.data.allChangeEvents.edges[0].cursor // empty' "$LOGS/w5-cursor-postgraphile.json")
-    W5_PGL='query ($after: Cursor!) { allChangeEvents(first: 100, after: $after, orderBy: [PRIMARY_KEY_ASC]) { nodes { id at operation entityType entityId changedFields organizationByActorOrgId { code } } pageInfo { hasNextPage endCursor } } }'
+    W5_PGL='query ($after: Cursor!) { allChangeEvents(first: 100, after: $after, orderBy: [PRIMARY_KEY_ASC]) { nodes { rowId at operation entityType entityId changedFields organizationByActorOrgId { code } } pageInfo { hasNextPage endCursor } } }'
     jq -nc --arg q "$W5_PGL" --arg a "$PGL_W5_CURSOR" '{query: $q, variables: {after: $a}}' > "$Q/w5-postgraphile.json"
     probed_load W5 postgraphile "$PURL" "" "$Q/w5-postgraphile.json" \
-      ".data.allChangeEvents.nodes | length == 100 and (.[0].id | tonumber) == $W5_FIRST" \
+      ".data.allChangeEvents.nodes | length == 100 and (.[0].rowId | tonumber) == $W5_FIRST" \
       bench/lua/fixed.lua "$Q/w5-postgraphile.json"
-    jq -c '[.data.allChangeEvents.nodes[] | [(.id | tonumber), .entityType, (.entityId | tostring), .operation, .organizationByActorOrgId.code]]' \
+    jq -c '[.data.allChangeEvents.nodes[] | [(.rowId | tonumber), .entityType, (.entityId | tostring), .operation, .organizationByActorOrgId.code]]' \
       "$LOGS/probe-W5-postgraphile-after.json" > "$OUT/w5-answer-postgraphile.json" 2>/dev/null || true
     stop_pid "$SERVER_PID"
   else
