@@ -15,7 +15,9 @@
 #       ceilings) and ours on SQLite (W1); after W3, the feed's sequencing
 #       delay from the server's /metrics; then webhook delivery to the Node
 #       partner receiver (tests/clients): end-to-end latency under a write
-#       load, and a 100,000-event backlog drained after a pause;
+#       load (full speed and paced), and a backlog (BENCH_WEBHOOK_BACKLOG
+#       events, 20,000 by default) drained after a pause, by one and by four
+#       subscriptions;
 #     each load phase is framed by correctness probes (curl + jq) before
 #     and after, and wrk counts GraphQL `errors` in every response body;
 #  4. prints the table and writes it to bench/out/results.md.
