@@ -18,7 +18,7 @@
 --     (community, programme) holds (the partial unique index checks it);
 --   * each enrolment's full status history (enrolment_transitions, about
 --     2.5 M rows), its version being the number of moves.
--- The bulk rows get no change_events (the feed is not benchmarked).
+-- The bulk rows' change events are added by bench/sql/generate_feed_pg.sql.
 --
 -- Foreign-key triggers are skipped for this session
 -- (session_replication_role = replica): the rows are consistent by

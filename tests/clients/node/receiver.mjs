@@ -6,7 +6,8 @@
 //                     [--mode ok|fail|slow] [--slow-ms N]
 //
 //   POST /webhook   verify signature (401 if invalid), then by mode:
-//                     ok   -> append one JSON line to FILE, answer 204
+//                     ok   -> append one JSON line to FILE, answer 204 (the line carries
+//                             "receivedAt": Date.now() in ms when the delivery arrived)
 //                     fail -> answer 500 (nothing recorded)
 //                     slow -> wait slow-ms, answer 200 (nothing recorded; the sender
 //                             has timed out by then and will retry)
@@ -56,10 +57,10 @@ function verify(body, headers) {
 }
 
 // Dedupe by webhook-id and append one JSON line for this accepted delivery.
-function record(webhookId, timestamp, payload) {
+function record(webhookId, timestamp, payload, receivedAt) {
   const duplicate = seenIds.has(webhookId);
   seenIds.add(webhookId);
-  const line = { webhookId, timestamp, duplicate, payload: payload ?? null };
+  const line = { webhookId, timestamp, receivedAt, duplicate, payload: payload ?? null };
   appendFileSync(args.out, JSON.stringify(line) + "\n");
 }
 
@@ -69,6 +70,7 @@ function reply(res, status, body = "", contentType = "text/plain") {
 }
 
 async function handleWebhook(req, res, body) {
+  const receivedAt = Date.now();
   const headers = {
     "webhook-id": req.headers["webhook-id"],
     "webhook-timestamp": req.headers["webhook-timestamp"],
@@ -82,7 +84,7 @@ async function handleWebhook(req, res, body) {
     await new Promise((r) => setTimeout(r, slowMs));
     return reply(res, 200, "too late");
   }
-  record(headers["webhook-id"], headers["webhook-timestamp"], payload);
+  record(headers["webhook-id"], headers["webhook-timestamp"], payload, receivedAt);
   reply(res, 204);
 }
 
