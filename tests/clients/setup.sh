@@ -6,6 +6,11 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# Several test processes may call this at once: one installs, the others
+# wait for it, then find everything in place.
+exec 9>"$here/.setup.lock"
+flock 9
+
 # --- Python: venv in python/.venv with requirements.txt installed ---------------------
 venv="$here/python/.venv"
 stamp="$venv/.requirements-installed"   # copy of the requirements last installed

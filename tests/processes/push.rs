@@ -15,10 +15,14 @@ fn clients() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
 }
 
-/// Installs the clients' packages (idempotent).
+/// Installs the clients' packages (idempotent; once per test process, and
+/// setup.sh itself takes a lock against other processes).
 fn setup_clients() {
-    let status = Command::new("bash").arg(clients().join("setup.sh")).status().expect("run setup.sh");
-    assert!(status.success(), "tests/clients/setup.sh failed");
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *ONCE.get_or_init(|| {
+        Command::new("bash").arg(clients().join("setup.sh")).status().map(|s| s.success()).unwrap_or(false)
+    });
+    assert!(ok, "tests/clients/setup.sh failed");
 }
 
 struct Receiver {
