@@ -24,7 +24,7 @@ for arg in "$@"; do
 done
 
 mkdir -p bench/out
-api=target/release/api
+api=${CARGO_TARGET_DIR:-target}/release/api
 [ -x "$api" ] || { echo "build the service first: cargo build --release -p api" >&2; exit 1; }
 
 # Runs the service's `migrate` and `seed-demo` on DATABASE_URL=$1.
