@@ -126,7 +126,7 @@ WRITE_TOKEN=$(mint FOUNDATION "enrolments:read enrolments:write")
 # W5: a partner that sees part of the feed (GSB is no party of the unsigned MOUs).
 FEED_TOKEN=$(mint GSB "communities:read enrolments:read programmes:read mous:read changes:read")
 # Webhooks: CDD's subscriptions read enrolments with these scopes.
-HOOK_TOKEN=$(mint CDD "webhooks:manage communities:read enrolments:read programmes:read mous:read curricula:read")
+HOOK_TOKEN=$(mint CDD "webhooks:manage changes:read communities:read enrolments:read programmes:read mous:read curricula:read")
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
