@@ -18,7 +18,6 @@ use futures_util::Stream;
 use super::changes::ChangeEvent;
 use super::context::Ctx;
 use crate::domain::access::{Actor, Scope};
-use crate::domain::ids::Kind;
 use crate::error::AppError;
 use crate::store::keyset::{self, PageArgs};
 use crate::store::{Store, budget, changes};
@@ -151,17 +150,10 @@ impl Subscription {
         let actor = ctx.actor_with(Scope::ChangesRead)?.clone();
         let store = ctx.store()?.clone();
         if let Some(types) = &entity_types {
-            for t in types {
-                if Kind::from_name(t).is_none_or(|k| !k.in_feed()) {
-                    return Err(AppError::bad_input("entityTypes", format!("unknown entity type {t}")).into());
-                }
-            }
+            changes::check_entity_types(types)?;
         }
         let after = match after {
-            Some(cursor) => {
-                let args = PageArgs { after: Some(cursor), ..Default::default() };
-                keyset::window(&args, changes::SORT)?.after_id().unwrap_or(0)
-            }
+            Some(cursor) => changes::position(&cursor, "after")?,
             None => crate::feed::sequencer::head(&store.db).await.map_err(AppError::from)?,
         };
         let registry =

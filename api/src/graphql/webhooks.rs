@@ -271,11 +271,7 @@ async fn checked_url(ctx: &Context<'_>, url: &str) -> Result<String, AppError> {
 
 fn checked_types(types: Option<Vec<String>>) -> Result<Option<Vec<String>>, AppError> {
     let Some(mut types) = types else { return Ok(None) };
-    for t in &types {
-        if Kind::from_name(t).is_none_or(|k| !k.in_feed()) {
-            return Err(AppError::bad_input("entityTypes", format!("unknown entity type {t}")));
-        }
-    }
+    changes::check_entity_types(&types)?;
     types.sort();
     types.dedup();
     if types.is_empty() {
@@ -306,11 +302,7 @@ fn checked_description(description: Option<String>) -> Result<Option<String>, Ap
 
 /// A feed position from a cursor given in `field`.
 fn position(cursor: Option<&str>, field: &str) -> Result<Option<i64>, AppError> {
-    let Some(cursor) = cursor else { return Ok(None) };
-    let args = keyset::PageArgs { after: Some(cursor.to_owned()), ..Default::default() };
-    keyset::window(&args, changes::SORT)
-        .map_err(|_| AppError::bad_input(field, format!("{field} is not a change-feed cursor")))
-        .map(|w| w.after_id())
+    cursor.map(|c| changes::position(c, field)).transpose()
 }
 
 /// Queries of webhook subscriptions.

@@ -122,6 +122,22 @@ pub fn readable(actor: &Actor) -> sea_orm::Condition {
 /// became readable in (see [`insert`]).
 pub const SORT: super::keyset::SortKey = super::keyset::SortKey::by_id("change.id");
 
+/// `BAD_USER_INPUT` unless every name is a record type of the feed.
+pub fn check_entity_types(types: &[String]) -> AppResult<()> {
+    match types.iter().find(|t| Kind::from_name(t).is_none_or(|k| !k.in_feed())) {
+        Some(t) => Err(crate::error::AppError::bad_input("entityTypes", format!("unknown entity type {t}"))),
+        None => Ok(()),
+    }
+}
+
+/// The feed position a cursor given in `field` stands for.
+pub fn position(cursor: &str, field: &str) -> AppResult<i64> {
+    let args = super::keyset::PageArgs { after: Some(cursor.to_owned()), ..Default::default() };
+    super::keyset::window(&args, SORT)
+        .map_err(|_| crate::error::AppError::bad_input(field, format!("{field} is not a change-feed cursor")))
+        .map(|w| w.after_id().unwrap_or(0))
+}
+
 /// A page of the feed after a cursor, optionally of some record types only.
 pub async fn page(
     store: &super::Store,
@@ -138,11 +154,7 @@ pub async fn page(
             .filter(change_event::Column::EntityId.eq(id));
     }
     if let Some(types) = entity_types {
-        for t in types {
-            if Kind::from_name(t).is_none_or(|k| !k.in_feed()) {
-                return Err(crate::error::AppError::bad_input("entityTypes", format!("unknown entity type {t}")));
-            }
-        }
+        check_entity_types(types)?;
         select = select.filter(change_event::Column::EntityType.is_in(types.iter().cloned()));
     }
     super::keyset::window(args, SORT)?.fetch(&store.db, select, |_| None, |e| e.id).await
