@@ -238,7 +238,8 @@ pub fn pg_settings(schema: &str) -> DbSettings {
     settings(postgres_url(), Some(schema.to_owned()))
 }
 
-fn settings(url: String, schema: Option<String>) -> DbSettings {
+/// Database settings for `url` (and a PostgreSQL `schema`), as the test service uses.
+pub fn settings(url: String, schema: Option<String>) -> DbSettings {
     DbSettings {
         url,
         max_connections: 5,

@@ -1,20 +1,29 @@
-//! Who may do what: scopes and row rules, in one place.
+//! Who may do what: every access decision, in one place.
 //!
-//! Resolvers and stores call these functions; nothing else decides access.
+//! Each rule is a pure function over the caller ([`Actor`]) and facts the
+//! store loads ([`MouFacts`], [`ProgrammeFacts`], [`CurriculumFacts`]); no
+//! I/O here. Row rules that list reads must also apply in SQL are written as
+//! data ([`ReadRule`], [`RowRule`]): [`ReadRule::allows`] evaluates them in
+//! Rust, and `store::rules` translates the very same values into SQL
+//! conditions, so the two cannot drift (a property test in
+//! `tests/rules/` checks that they agree on generated data).
+//!
 //! The rules are those of docs/domain.md ("Who may do what"):
-//! - reading a record type needs its `*:read` scope; `Community.contact`
-//!   also needs `communities:pii`;
-//! - a DRAFT or NEGOTIATING MOU (and what hangs off it) is visible only to
-//!   its parties;
-//! - writes need the type's `*:write` scope, and then the row rule: a party
-//!   of the MOU, the lead (or a partner) of the programme, the owner (or a
-//!   contributor) of the curriculum, and the enrolment rules.
+//! - reading a record type needs its `*:read` scope ([`read_rule`]);
+//!   `Community.contact` also needs `communities:pii`;
+//! - a DRAFT or NEGOTIATING MOU (and its commitments) is visible only to its
+//!   parties ([`MOU_VISIBLE`]);
+//! - writes need the type's `*:write` scope ([`write_scope`]), and then the
+//!   row rule: a party of the MOU, the lead (or a partner) of the programme,
+//!   the owner (or a contributor) of the curriculum, and the enrolment rules
+//!   ([`may_move_enrolment`]).
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use super::enums::{MouStatus, PartyRole};
+use super::enums::{EnrolmentStatus, MouStatus, PartyRole};
+use super::ids::Kind;
 use crate::error::AppError;
 
 /// A permission carried in a token's `scope` claim.
@@ -124,47 +133,276 @@ impl Actor {
     }
 }
 
-/// Whether an MOU in `status` with parties `parties` (org ids) is visible to `actor`.
-pub fn mou_visible(actor: &Actor, status: MouStatus, parties: &[i64]) -> bool {
-    match status {
-        MouStatus::Draft | MouStatus::Negotiating => parties.contains(&actor.org_id),
-        MouStatus::Signed | MouStatus::Terminated => true,
+// ------------------------------------------------------------------ facts
+
+/// What the rules need to know about one MOU: its status and its parties.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MouFacts {
+    /// The MOU's status.
+    pub status: MouStatus,
+    /// Its parties: organisation id and role.
+    pub parties: Vec<(i64, PartyRole)>,
+}
+
+impl MouFacts {
+    /// Whether `org` is a party (in any role).
+    pub fn is_party(&self, org: i64) -> bool {
+        self.parties.iter().any(|(o, _)| *o == org)
+    }
+
+    /// Whether `org` is a party in one of `roles`.
+    pub fn has_role(&self, org: i64, roles: &[PartyRole]) -> bool {
+        self.parties.iter().any(|(o, r)| *o == org && roles.contains(r))
     }
 }
 
-/// `FORBIDDEN` unless `actor` is one of the MOU's parties (optionally with a required role).
-pub fn require_mou_party(
-    actor: &Actor,
-    parties: &[(i64, PartyRole)],
-    roles: &[PartyRole],
-    what: &str,
-) -> Result<(), AppError> {
-    let ok = parties.iter().any(|(org, role)| *org == actor.org_id && (roles.is_empty() || roles.contains(role)));
-    if ok { Ok(()) } else { Err(AppError::forbidden(format!("only the MOU's parties may {what}"))) }
+/// What the rules need to know about one programme: its lead and partners.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgrammeFacts {
+    /// The leading organisation.
+    pub lead: i64,
+    /// The partner organisations.
+    pub partners: Vec<i64>,
 }
 
-/// `FORBIDDEN` unless `actor` is the programme's lead, or (when `partners_too`) one of its partners.
-pub fn require_programme_role(
-    actor: &Actor,
-    lead: i64,
-    partners: &[i64],
-    partners_too: bool,
-    what: &str,
-) -> Result<(), AppError> {
-    if actor.org_id == lead || (partners_too && partners.contains(&actor.org_id)) {
-        return Ok(());
+/// What the rules need to know about one curriculum: owner and contributors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurriculumFacts {
+    /// The owning organisation.
+    pub owner: i64,
+    /// The contributing organisations.
+    pub contributors: Vec<i64>,
+}
+
+// ------------------------------------------------------------------ read rules, as data
+
+/// A condition on the row being read, evaluated in Rust by
+/// [`RowRule::holds`] and translated to SQL by `store::rules`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RowRule {
+    /// The (row's) MOU has one of these statuses.
+    MouStatusIn(&'static [MouStatus]),
+    /// The caller's organisation is a party of the (row's) MOU.
+    CallerIsMouParty,
+}
+
+impl RowRule {
+    /// Whether the condition holds for `actor` on an MOU with `mou` facts.
+    pub fn holds(self, actor: &Actor, mou: Option<&MouFacts>) -> bool {
+        match (self, mou) {
+            (RowRule::MouStatusIn(statuses), Some(m)) => statuses.contains(&m.status),
+            (RowRule::CallerIsMouParty, Some(m)) => m.is_party(actor.org_id),
+            (_, None) => false,
+        }
     }
-    let who = if partners_too { "the programme's lead or partners" } else { "the programme's lead" };
-    Err(AppError::forbidden(format!("only {who} may {what}")))
+}
+
+/// The MOU statuses every reader may see.
+pub const PUBLIC_MOU_STATUSES: &[MouStatus] = &[MouStatus::Signed, MouStatus::Terminated];
+
+/// Who may see an MOU (any of these): SIGNED and TERMINATED ones are public;
+/// DRAFT and NEGOTIATING ones only their parties see.
+pub const MOU_VISIBLE: &[RowRule] = &[RowRule::MouStatusIn(PUBLIC_MOU_STATUSES), RowRule::CallerIsMouParty];
+
+/// The rule for reading records of one type.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ReadRule {
+    /// The scope needed, if any.
+    pub scope: Option<Scope>,
+    /// Row conditions, any of which admits a row; `None`: every row.
+    pub rows: Option<&'static [RowRule]>,
+}
+
+impl ReadRule {
+    /// Whether `actor` may read a row whose MOU (for MOU-bound types) has `mou` facts.
+    pub fn allows(self, actor: &Actor, mou: Option<&MouFacts>) -> bool {
+        self.scope.is_none_or(|s| actor.has(s)) && self.rows.is_none_or(|rows| rows.iter().any(|r| r.holds(actor, mou)))
+    }
+}
+
+/// The rule for reading records of `kind` (in lists, by id and in the change feed).
+pub fn read_rule(kind: Kind) -> ReadRule {
+    let scoped = |scope| ReadRule { scope: Some(scope), rows: None };
+    match kind {
+        Kind::Organization => ReadRule { scope: None, rows: None },
+        Kind::Community => scoped(Scope::CommunitiesRead),
+        Kind::Mou | Kind::Commitment => ReadRule { scope: Some(Scope::MousRead), rows: Some(MOU_VISIBLE) },
+        Kind::Programme => scoped(Scope::ProgrammesRead),
+        Kind::Curriculum => scoped(Scope::CurriculaRead),
+        Kind::Enrolment => scoped(Scope::EnrolmentsRead),
+        Kind::WebhookSubscription => scoped(Scope::WebhooksManage),
+    }
+}
+
+/// Whether an MOU with `mou` facts is visible to `actor` (scopes aside).
+pub fn mou_visible(actor: &Actor, mou: &MouFacts) -> bool {
+    MOU_VISIBLE.iter().any(|r| r.holds(actor, Some(mou)))
+}
+
+// ------------------------------------------------------------------ write rules
+
+/// The scope writing records of `kind` needs.
+pub fn write_scope(kind: Kind) -> Option<Scope> {
+    match kind {
+        Kind::Community => Some(Scope::CommunitiesWrite),
+        Kind::Mou | Kind::Commitment => Some(Scope::MousWrite),
+        Kind::Programme => Some(Scope::ProgrammesWrite),
+        Kind::Curriculum => Some(Scope::CurriculaWrite),
+        Kind::Enrolment => Some(Scope::EnrolmentsWrite),
+        Kind::WebhookSubscription => Some(Scope::WebhooksManage),
+        Kind::Organization => None,
+    }
+}
+
+/// `FORBIDDEN` unless `actor` may write records of `kind` (scope only; the
+/// row rules below come after the record is loaded).
+pub fn may_write(actor: &Actor, kind: Kind) -> Result<(), AppError> {
+    match write_scope(kind) {
+        Some(scope) => actor.require(scope),
+        None => Err(AppError::forbidden(format!("{} records cannot be written", kind.name()))),
+    }
+}
+
+/// `FORBIDDEN` unless `actor` may set a community's tourism tier.
+pub fn may_classify(actor: &Actor) -> Result<(), AppError> {
+    actor.require(Scope::CommunitiesClassify)
+}
+
+/// `FORBIDDEN` unless `actor` may read or write contact persons (personal data).
+pub fn may_read_contacts(actor: &Actor) -> Result<(), AppError> {
+    actor.require(Scope::CommunitiesPii)
+}
+
+/// `FORBIDDEN` unless `actor` may create or change webhook subscriptions: it
+/// needs `webhooks:manage`, and `changes:read`, because a subscription reads
+/// the feed with its writer's scopes.
+pub fn may_manage_webhooks(actor: &Actor) -> Result<(), AppError> {
+    actor.require(Scope::WebhooksManage)?;
+    actor.require(Scope::ChangesRead)
+}
+
+/// `FORBIDDEN` unless `actor` is a LEAD or PARTNER party: changing an MOU's terms or status.
+pub fn may_change_mou(actor: &Actor, mou: &MouFacts) -> Result<(), AppError> {
+    if mou.has_role(actor.org_id, &[PartyRole::Lead, PartyRole::Partner]) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the MOU's parties may change it"))
+    }
+}
+
+/// `FORBIDDEN` unless `actor` is a party (any role): signing an MOU.
+pub fn may_sign_mou(actor: &Actor, mou: &MouFacts) -> Result<(), AppError> {
+    if mou.is_party(actor.org_id) { Ok(()) } else { Err(AppError::forbidden("only the MOU's parties may sign it")) }
+}
+
+/// `FORBIDDEN` unless `actor` is a party (any role): adding a commitment.
+pub fn may_add_commitment(actor: &Actor, mou: &MouFacts) -> Result<(), AppError> {
+    if mou.is_party(actor.org_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the MOU's parties may add commitments"))
+    }
+}
+
+/// `FORBIDDEN` unless `actor` owns the commitment or leads its MOU.
+pub fn may_change_commitment(actor: &Actor, mou: &MouFacts, owner: i64) -> Result<(), AppError> {
+    if actor.org_id == owner || mou.has_role(actor.org_id, &[PartyRole::Lead]) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the commitment's owner or the MOU's lead may change it"))
+    }
+}
+
+/// `FORBIDDEN` unless the programme's lead is a party of its MOU; a partner
+/// who is not a party is bad input (`partnerCodes`).
+pub fn may_run_programme_under(mou: &MouFacts, programme: &ProgrammeFacts) -> Result<(), AppError> {
+    if !mou.is_party(programme.lead) {
+        return Err(AppError::forbidden("only a party of the MOU may run a programme under it"));
+    }
+    if programme.partners.iter().any(|p| !mou.is_party(*p)) {
+        return Err(AppError::bad_input("partnerCodes", "every partner must be a party of the MOU"));
+    }
+    Ok(())
+}
+
+/// `FORBIDDEN` unless `actor` leads the programme or is one of its partners.
+pub fn may_change_programme(actor: &Actor, programme: &ProgrammeFacts) -> Result<(), AppError> {
+    lead_or_partner(actor, programme, "change it")
+}
+
+/// `FORBIDDEN` unless `actor` leads the programme: changing its partners.
+pub fn may_change_programme_partners(actor: &Actor, programme: &ProgrammeFacts) -> Result<(), AppError> {
+    if actor.org_id == programme.lead {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the programme's lead may change its partners"))
+    }
+}
+
+/// `FORBIDDEN` unless `actor` leads the programme or is one of its partners.
+pub fn may_nominate(actor: &Actor, programme: &ProgrammeFacts) -> Result<(), AppError> {
+    lead_or_partner(actor, programme, "nominate communities")
+}
+
+fn lead_or_partner(actor: &Actor, programme: &ProgrammeFacts, what: &str) -> Result<(), AppError> {
+    if actor.org_id == programme.lead || programme.partners.contains(&actor.org_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!("only the programme's lead or partners may {what}")))
+    }
 }
 
 /// `FORBIDDEN` unless `actor` owns the curriculum or contributes to it.
-pub fn require_curriculum_editor(actor: &Actor, owner: i64, contributors: &[i64]) -> Result<(), AppError> {
-    if actor.org_id == owner || contributors.contains(&actor.org_id) {
+pub fn may_edit_curriculum(actor: &Actor, curriculum: &CurriculumFacts) -> Result<(), AppError> {
+    if actor.org_id == curriculum.owner || curriculum.contributors.contains(&actor.org_id) {
         Ok(())
     } else {
         Err(AppError::forbidden("only the curriculum's owner or contributors may change it"))
     }
+}
+
+/// Who may move an enrolment to a status.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EnrolmentMover {
+    /// Only the programme's lead.
+    Lead,
+    /// The programme's lead or one of its partners.
+    LeadOrPartner,
+    /// The nominating organisation or the programme's lead.
+    NominatorOrLead,
+}
+
+/// Who may move an enrolment to `to`: the lead accepts or declines, the
+/// nominator or the lead withdraws, the lead or a partner records progress.
+pub fn enrolment_mover(to: EnrolmentStatus) -> EnrolmentMover {
+    match to {
+        EnrolmentStatus::Enrolled | EnrolmentStatus::Declined => EnrolmentMover::Lead,
+        EnrolmentStatus::Withdrawn => EnrolmentMover::NominatorOrLead,
+        EnrolmentStatus::Nominated | EnrolmentStatus::InProgress | EnrolmentStatus::Completed => {
+            EnrolmentMover::LeadOrPartner
+        }
+    }
+}
+
+/// `FORBIDDEN` unless `actor` may move an enrolment nominated by
+/// `nominated_by` in `programme` to `to` ([`enrolment_mover`]).
+pub fn may_move_enrolment(
+    actor: &Actor,
+    programme: &ProgrammeFacts,
+    nominated_by: i64,
+    to: EnrolmentStatus,
+) -> Result<(), AppError> {
+    let org = actor.org_id;
+    let (allowed, who) = match enrolment_mover(to) {
+        EnrolmentMover::Lead => (org == programme.lead, "the programme's lead"),
+        EnrolmentMover::LeadOrPartner => {
+            (org == programme.lead || programme.partners.contains(&org), "the programme's lead or partners")
+        }
+        EnrolmentMover::NominatorOrLead => {
+            (org == programme.lead || org == nominated_by, "the nominating organisation or the programme's lead")
+        }
+    };
+    if allowed { Ok(()) } else { Err(AppError::forbidden(format!("only {who} may move an enrolment to {to}"))) }
 }
 
 #[cfg(test)]
@@ -182,11 +420,39 @@ mod tests {
         }
     }
 
+    fn mou(status: MouStatus, parties: &[(i64, PartyRole)]) -> MouFacts {
+        MouFacts { status, parties: parties.to_vec() }
+    }
+
     #[test]
     fn draft_mous_are_visible_only_to_parties() {
-        assert!(mou_visible(&actor(1), MouStatus::Draft, &[1, 2]));
-        assert!(!mou_visible(&actor(3), MouStatus::Negotiating, &[1, 2]));
-        assert!(mou_visible(&actor(3), MouStatus::Signed, &[1, 2]));
+        let parties = [(1, PartyRole::Lead), (2, PartyRole::Witness)];
+        assert!(mou_visible(&actor(1), &mou(MouStatus::Draft, &parties)));
+        assert!(mou_visible(&actor(2), &mou(MouStatus::Negotiating, &parties)));
+        assert!(!mou_visible(&actor(3), &mou(MouStatus::Negotiating, &parties)));
+        assert!(mou_visible(&actor(3), &mou(MouStatus::Signed, &parties)));
+        assert!(read_rule(Kind::Commitment).allows(&actor(3), Some(&mou(MouStatus::Terminated, &parties))));
+        assert!(!read_rule(Kind::Community).allows(&actor(1), None));
+    }
+
+    #[test]
+    fn witnesses_sign_but_do_not_change_terms() {
+        let m = mou(MouStatus::Negotiating, &[(1, PartyRole::Lead), (2, PartyRole::Witness)]);
+        assert!(may_sign_mou(&actor(2), &m).is_ok());
+        assert!(may_change_mou(&actor(2), &m).is_err());
+        assert!(may_change_commitment(&actor(2), &m, 2).is_ok());
+        assert!(may_change_commitment(&actor(2), &m, 1).is_err());
+        assert!(may_change_commitment(&actor(1), &m, 2).is_ok());
+    }
+
+    #[test]
+    fn enrolment_moves_name_their_movers() {
+        let p = ProgrammeFacts { lead: 1, partners: vec![2] };
+        assert!(may_move_enrolment(&actor(1), &p, 3, EnrolmentStatus::Enrolled).is_ok());
+        assert!(may_move_enrolment(&actor(2), &p, 3, EnrolmentStatus::Enrolled).is_err());
+        assert!(may_move_enrolment(&actor(3), &p, 3, EnrolmentStatus::Withdrawn).is_ok());
+        assert!(may_move_enrolment(&actor(2), &p, 3, EnrolmentStatus::InProgress).is_ok());
+        assert!(may_move_enrolment(&actor(3), &p, 3, EnrolmentStatus::Completed).is_err());
     }
 
     #[test]

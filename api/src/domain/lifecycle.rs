@@ -1,5 +1,5 @@
 //! The lifecycles of MOUs, programmes, curricula, commitments and
-//! enrolments: which status moves exist and who may make them.
+//! enrolments: which status moves exist. Who may make them is in `access`.
 
 use super::enums::{CommitmentStatus, CurriculumStatus, EnrolmentStatus, MouStatus, ProgrammeStatus};
 use crate::error::AppError;
@@ -63,26 +63,6 @@ pub const CAPACITY_STATUSES: [EnrolmentStatus; 3] =
 
 /// Statuses after which a community may be nominated again.
 pub const ENDED_STATUSES: [EnrolmentStatus; 2] = [EnrolmentStatus::Withdrawn, EnrolmentStatus::Declined];
-
-/// Who may make an enrolment move.
-#[derive(Debug, PartialEq, Eq)]
-pub enum EnrolmentActor {
-    /// Only the programme's lead.
-    Lead,
-    /// The programme's lead or one of its partners.
-    LeadOrPartner,
-    /// The nominating organisation or the programme's lead.
-    NominatorOrLead,
-}
-
-/// Who may move an enrolment to `to`.
-pub fn enrolment_actor(to: EnrolmentStatus) -> EnrolmentActor {
-    match to {
-        EnrolmentStatus::Enrolled | EnrolmentStatus::Declined => EnrolmentActor::Lead,
-        EnrolmentStatus::Withdrawn => EnrolmentActor::NominatorOrLead,
-        _ => EnrolmentActor::LeadOrPartner,
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -170,9 +170,8 @@ pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Mou>, AppError> {
     let Some(m) = m? else {
         return Ok(None);
     };
-    let parties = parties?.unwrap_or_default();
-    let party_ids: Vec<i64> = parties.iter().map(|p| p.organization_id).collect();
-    Ok(access::mou_visible(actor, MouStatus::parse(&m.status)?, &party_ids).then_some(Mou(m)))
+    let facts = store::facts(&m, &parties?.unwrap_or_default())?;
+    Ok(access::mou_visible(actor, &facts).then_some(Mou(m)))
 }
 
 /// Reads a commitment (needs `mous:read`); `None` unless its MOU is visible.

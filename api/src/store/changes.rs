@@ -73,49 +73,9 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Events `actor` may read: of record types whose read scope it holds, and
-/// for MOUs and commitments only those of MOUs it may see.
+/// Events `actor` may read (the read rules of `domain::access`, in SQL).
 pub fn readable(actor: &Actor) -> sea_orm::Condition {
-    use crate::domain::access::Scope;
-    use entity::commitment;
-    use sea_orm::sea_query::Query;
-    use sea_orm::{ColumnTrait, Condition};
-
-    let kind = |k: Kind| change_event::Column::EntityType.eq(k.name());
-    let mut any = Condition::any().add(kind(Kind::Organization));
-    for (k, scope) in [
-        (Kind::Community, Scope::CommunitiesRead),
-        (Kind::Programme, Scope::ProgrammesRead),
-        (Kind::Curriculum, Scope::CurriculaRead),
-        (Kind::Enrolment, Scope::EnrolmentsRead),
-    ] {
-        if actor.has(scope) {
-            any = any.add(kind(k));
-        }
-    }
-    if actor.has(Scope::MousRead) {
-        let visible_mous = || {
-            Query::select()
-                .column(entity::mou::Column::Id)
-                .from(entity::mou::Entity)
-                .cond_where(super::mous::visible(actor))
-                .to_owned()
-        };
-        any = any
-            .add(Condition::all().add(kind(Kind::Mou)).add(change_event::Column::EntityId.in_subquery(visible_mous())))
-            .add(
-                Condition::all().add(kind(Kind::Commitment)).add(
-                    change_event::Column::EntityId.in_subquery(
-                        Query::select()
-                            .column(commitment::Column::Id)
-                            .from(commitment::Entity)
-                            .and_where(commitment::Column::MouId.in_subquery(visible_mous()))
-                            .to_owned(),
-                    ),
-                ),
-            );
-    }
-    any
+    super::rules::readable_events(actor)
 }
 
 /// The keyset of the change feed: id order, which is the order events

@@ -130,7 +130,7 @@ async fn check_province<C: ConnectionTrait>(conn: &C, code: &str) -> AppResult<S
 type ContactColumns = (Option<String>, Option<String>, Option<String>);
 
 fn contact_columns(actor: &Actor, contact: &ContactInput) -> AppResult<ContactColumns> {
-    actor.require(Scope::CommunitiesPii)?;
+    crate::domain::access::may_read_contacts(actor)?;
     Ok((
         Some(text::required("contact.name", &contact.name, limits::CONTACT_NAME)?),
         text::optional("contact.phone", contact.phone.as_deref(), limits::PHONE)?,

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
-use crate::domain::access::{self, Actor, Scope};
+use crate::domain::access::{self, Actor, CurriculumFacts, Scope};
 use crate::domain::enums::{self, ChangeOperation, CurriculumKind, CurriculumStatus, FocusArea};
 use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{CreateCurriculumInput, CurriculumModuleInput, UpdateCurriculumInput};
@@ -233,8 +233,8 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
     let Some(found) = curriculum::Entity::find_by_id(id).one(&tx).await? else {
         return Err(AppError::not_found("no Curriculum with that id"));
     };
-    let current_contributors = contributor_ids(&tx, id).await?;
-    access::require_curriculum_editor(actor, found.owner_id, &current_contributors)?;
+    let facts = CurriculumFacts { owner: found.owner_id, contributors: contributor_ids(&tx, id).await? };
+    access::may_edit_curriculum(actor, &facts)?;
     // The row read above is the current one: check its version, do not read it again.
     check_version(Kind::Curriculum, found.version, input.expected_version)?;
     let cur = found;
@@ -259,7 +259,7 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
         list.retain(|c| *c != cur.owner_id);
         list
     });
-    let contributors = diff(&mut fields, "contributors", &current_contributors, contributors);
+    let contributors = diff(&mut fields, "contributors", &facts.contributors, contributors);
     let modules = match modules {
         Some(list) => {
             let existing: Vec<Module> = curriculum_module::Entity::find()

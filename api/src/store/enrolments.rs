@@ -8,11 +8,11 @@ use sea_orm::{
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::{bump, check_version};
 use super::{Store, changes, commit_returning, idempotency, lock_row, now, programmes};
-use crate::domain::access::{self, Actor, Scope};
+use crate::domain::access::{self, Actor, ProgrammeFacts, Scope};
 use crate::domain::enums::{self, ChangeOperation, EnrolmentStatus, ProgrammeStatus, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
-use crate::domain::lifecycle::{self, CAPACITY_STATUSES, ENDED_STATUSES, ENROLMENT_MOVES, EnrolmentActor};
+use crate::domain::lifecycle::{self, CAPACITY_STATUSES, ENDED_STATUSES, ENROLMENT_MOVES};
 use crate::domain::text::{self, limits};
 use crate::error::{AppError, AppResult};
 
@@ -122,8 +122,9 @@ pub async fn nominate(
                 let Some(p) = programme::Entity::find_by_id(programme_id).one(tx).await? else {
                     return Err(AppError::bad_input("programmeId", "no Programme with that id"));
                 };
-                let partners = programmes::partner_ids(tx, programme_id).await?;
-                access::require_programme_role(&actor_tx, p.lead_id, &partners, true, "nominate communities")?;
+                let facts =
+                    ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(tx, programme_id).await? };
+                access::may_nominate(&actor_tx, &facts)?;
                 let status = ProgrammeStatus::parse(&p.status)?;
                 if status != ProgrammeStatus::Open {
                     return Err(AppError::bad_input(
@@ -205,21 +206,8 @@ pub async fn transition_enrolment(
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::internal("enrolment without programme"))?;
-    let allowed = match lifecycle::enrolment_actor(input.to) {
-        EnrolmentActor::Lead => actor.org_id == p.lead_id,
-        EnrolmentActor::LeadOrPartner => {
-            actor.org_id == p.lead_id || programmes::partner_ids(&tx, p.id).await?.contains(&actor.org_id)
-        }
-        EnrolmentActor::NominatorOrLead => actor.org_id == p.lead_id || actor.org_id == cur.nominated_by,
-    };
-    if !allowed {
-        let who = match lifecycle::enrolment_actor(input.to) {
-            EnrolmentActor::Lead => "the programme's lead",
-            EnrolmentActor::LeadOrPartner => "the programme's lead or partners",
-            EnrolmentActor::NominatorOrLead => "the nominating organisation or the programme's lead",
-        };
-        return Err(AppError::forbidden(format!("only {who} may move an enrolment to {}", input.to)));
-    }
+    let facts = ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(&tx, p.id).await? };
+    access::may_move_enrolment(actor, &facts, cur.nominated_by, input.to)?;
     check_version(Kind::Enrolment, cur.version, input.expected_version)?;
     let from = EnrolmentStatus::parse(&cur.status)?;
     lifecycle::check_move("to", ENROLMENT_MOVES, from, input.to)?;

@@ -16,6 +16,7 @@ pub mod mous;
 pub mod nested;
 pub mod organizations;
 pub mod programmes;
+pub mod rules;
 pub mod search;
 pub mod stats;
 pub mod versioned;

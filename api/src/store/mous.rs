@@ -11,7 +11,7 @@ use super::keyset::{self, Page, PageArgs, SortKey};
 use super::search::{contains_pattern, search_condition};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
-use crate::domain::access::{self, Actor, Scope};
+use crate::domain::access::{self, Actor, MouFacts, Scope};
 use crate::domain::date::naive;
 use crate::domain::enums::{ChangeOperation, CommitmentStatus, MouStatus, PartyRole};
 use crate::domain::ids::{self, Kind};
@@ -31,17 +31,9 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
-/// MOUs `actor` may see: SIGNED and TERMINATED ones, and those it is a party of.
+/// MOUs `actor` may see (`access::MOU_VISIBLE`, in SQL).
 pub fn visible(actor: &Actor) -> Condition {
-    Condition::any().add(mou::Column::Status.is_in([MouStatus::Signed.as_str(), MouStatus::Terminated.as_str()])).add(
-        mou::Column::Id.in_subquery(
-            Query::select()
-                .column(mou_party::Column::MouId)
-                .from(mou_party::Entity)
-                .and_where(mou_party::Column::OrganizationId.eq(actor.org_id))
-                .to_owned(),
-        ),
-    )
+    super::rules::visible_mous(actor)
 }
 
 /// The visible, filtered selection.
@@ -93,8 +85,35 @@ pub async fn parties<C: ConnectionTrait>(conn: &C, mou_id: i64) -> AppResult<Vec
     Ok(mou_party::Entity::find().filter(mou_party::Column::MouId.eq(mou_id)).all(conn).await?)
 }
 
-fn roles(parties: &[mou_party::Model]) -> AppResult<Vec<(i64, PartyRole)>> {
-    parties.iter().map(|p| Ok((p.organization_id, PartyRole::parse(&p.role)?))).collect()
+/// The facts the access rules read about an MOU with these party rows.
+pub fn facts(m: &mou::Model, parties: &[mou_party::Model]) -> AppResult<MouFacts> {
+    Ok(MouFacts {
+        status: MouStatus::parse(&m.status)?,
+        parties: parties
+            .iter()
+            .map(|p| Ok((p.organization_id, PartyRole::parse(&p.role)?)))
+            .collect::<AppResult<_>>()?,
+    })
+}
+
+/// An MOU, its party rows and its facts, if it exists and `actor` may see it.
+async fn load_visible<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<Option<(mou::Model, Vec<mou_party::Model>, MouFacts)>> {
+    let Some(m) = mou::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let party_rows = parties(conn, id).await?;
+    let facts = facts(&m, &party_rows)?;
+    Ok(access::mou_visible(actor, &facts).then_some((m, party_rows, facts)))
+}
+
+/// The facts of an MOU `actor` may see, for rules that hang off it; `None`
+/// when there is no such MOU (or `actor` may not see it).
+pub async fn visible_facts<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64) -> AppResult<Option<MouFacts>> {
+    Ok(load_visible(conn, actor, id).await?.map(|(_, _, facts)| facts))
 }
 
 /// Creates an MOU in DRAFT; the caller's organisation must be a party.
@@ -234,16 +253,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppR
 
 /// Loads an MOU for a change by one of its parties (LEAD or PARTNER).
 async fn load_for_party<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64, expected: i32) -> AppResult<mou::Model> {
-    let Some(cur) = mou::Entity::find_by_id(id).one(conn).await? else {
+    let Some((cur, _, facts)) = load_visible(conn, actor, id).await? else {
         return Err(AppError::not_found("no Mou with that id"));
     };
-    let parties = roles(&parties(conn, id).await?)?;
-    let status = MouStatus::parse(&cur.status)?;
-    let party_ids: Vec<i64> = parties.iter().map(|(o, _)| *o).collect();
-    if !access::mou_visible(actor, status, &party_ids) {
-        return Err(AppError::not_found("no Mou with that id"));
-    }
-    access::require_mou_party(actor, &parties, &[PartyRole::Lead, PartyRole::Partner], "change it")?;
+    access::may_change_mou(actor, &facts)?;
     super::versioned::check_version(Kind::Mou, cur.version, expected)?;
     Ok(cur)
 }
@@ -253,17 +266,12 @@ async fn load_for_party<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64, ex
 pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppResult<mou::Model> {
     actor.require(Scope::MousWrite)?;
     let tx = store.begin_write().await?;
-    let Some(cur) = mou::Entity::find_by_id(id).one(&tx).await? else {
+    let Some((cur, party_rows, facts)) = load_visible(&tx, actor, id).await? else {
         return Err(AppError::not_found("no Mou with that id"));
     };
-    let party_rows = parties(&tx, id).await?;
-    let status = MouStatus::parse(&cur.status)?;
-    let party_ids: Vec<i64> = party_rows.iter().map(|p| p.organization_id).collect();
-    if !access::mou_visible(actor, status, &party_ids) {
-        return Err(AppError::not_found("no Mou with that id"));
-    }
-    access::require_mou_party(actor, &roles(&party_rows)?, &[], "sign it")?;
+    access::may_sign_mou(actor, &facts)?;
     super::versioned::check_version(Kind::Mou, cur.version, expected)?;
+    let status = facts.status;
     if status != MouStatus::Negotiating {
         return Err(AppError::bad_input("id", format!("only a NEGOTIATING MOU can be signed; this one is {status}")));
     }
@@ -313,16 +321,11 @@ pub async fn create_commitment(
         &fingerprint,
         Box::new(move |tx| {
             Box::pin(async move {
-                let Some(m) = mou::Entity::find_by_id(mou_id).one(tx).await? else {
+                let Some(facts) = visible_facts(tx, &actor_tx, mou_id).await? else {
                     return Err(AppError::not_found("no Mou with that id"));
                 };
-                let party_rows = parties(tx, mou_id).await?;
-                let party_ids: Vec<i64> = party_rows.iter().map(|p| p.organization_id).collect();
-                if !access::mou_visible(&actor_tx, MouStatus::parse(&m.status)?, &party_ids) {
-                    return Err(AppError::not_found("no Mou with that id"));
-                }
-                access::require_mou_party(&actor_tx, &roles(&party_rows)?, &[], "add commitments")?;
-                if !party_ids.contains(&owner) {
+                access::may_add_commitment(&actor_tx, &facts)?;
+                if !facts.is_party(owner) {
                     return Err(AppError::bad_input("ownerCode", "the owner must be a party of the MOU"));
                 }
                 let at = now();
@@ -361,19 +364,10 @@ pub async fn update_commitment(
     let Some(cur) = commitment::Entity::find_by_id(id).one(&tx).await? else {
         return Err(AppError::not_found("no Commitment with that id"));
     };
-    let m = mou::Entity::find_by_id(cur.mou_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(|| AppError::internal("commitment without MOU"))?;
-    let party_rows = parties(&tx, cur.mou_id).await?;
-    let party_ids: Vec<i64> = party_rows.iter().map(|p| p.organization_id).collect();
-    if !access::mou_visible(actor, MouStatus::parse(&m.status)?, &party_ids) {
+    let Some(facts) = visible_facts(&tx, actor, cur.mou_id).await? else {
         return Err(AppError::not_found("no Commitment with that id"));
-    }
-    let is_lead = roles(&party_rows)?.iter().any(|(o, r)| *o == actor.org_id && *r == PartyRole::Lead);
-    if cur.owner_id != actor.org_id && !is_lead {
-        return Err(AppError::forbidden("only the commitment's owner or the MOU's lead may change it"));
-    }
+    };
+    access::may_change_commitment(actor, &facts, cur.owner_id)?;
     // The row read above is the current one: check its version, do not read it again.
     check_version(Kind::Commitment, cur.version, input.expected_version)?;
     let mut fields = Vec::new();

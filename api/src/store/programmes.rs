@@ -1,15 +1,15 @@
 //! Programmes: queries, creates and updates.
 
-use entity::{curriculum, mou, organization, programme, programme_curriculum, programme_partner};
+use entity::{curriculum, organization, programme, programme_curriculum, programme_partner};
 use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, mous, now, organizations};
-use crate::domain::access::{self, Actor, Scope};
+use crate::domain::access::{self, Actor, ProgrammeFacts, Scope};
 use crate::domain::date::naive;
-use crate::domain::enums::{self, ChangeOperation, MouStatus, ProgrammeStatus, ProgrammeTheme, TourismTier};
+use crate::domain::enums::{self, ChangeOperation, ProgrammeStatus, ProgrammeTheme, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{CreateProgrammeInput, UpdateProgrammeInput};
 use crate::domain::lifecycle::{self, PROGRAMME_MOVES};
@@ -83,20 +83,10 @@ async fn check_mou<C: ConnectionTrait>(
     lead: i64,
     partners: &[i64],
 ) -> AppResult<()> {
-    let Some(m) = mou::Entity::find_by_id(mou_id).one(conn).await? else {
+    let Some(facts) = mous::visible_facts(conn, actor, mou_id).await? else {
         return Err(AppError::bad_input("mouId", "no Mou with that id"));
     };
-    let party_ids: Vec<i64> = mous::parties(conn, mou_id).await?.iter().map(|p| p.organization_id).collect();
-    if !access::mou_visible(actor, MouStatus::parse(&m.status)?, &party_ids) {
-        return Err(AppError::bad_input("mouId", "no Mou with that id"));
-    }
-    if !party_ids.contains(&lead) {
-        return Err(AppError::forbidden("only a party of the MOU may run a programme under it"));
-    }
-    if partners.iter().any(|p| !party_ids.contains(p)) {
-        return Err(AppError::bad_input("partnerCodes", "every partner must be a party of the MOU"));
-    }
-    Ok(())
+    access::may_run_programme_under(&facts, &ProgrammeFacts { lead, partners: partners.to_vec() })
 }
 
 async fn replace_links<C: ConnectionTrait>(
@@ -207,10 +197,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
     let Some(found) = programme::Entity::find_by_id(id).one(&tx).await? else {
         return Err(AppError::not_found("no Programme with that id"));
     };
-    let current_partners = partner_ids(&tx, id).await?;
-    access::require_programme_role(actor, found.lead_id, &current_partners, true, "change it")?;
+    let facts = ProgrammeFacts { lead: found.lead_id, partners: partner_ids(&tx, id).await? };
+    access::may_change_programme(actor, &facts)?;
     if partners.is_some() {
-        access::require_programme_role(actor, found.lead_id, &current_partners, false, "change its partners")?;
+        access::may_change_programme_partners(actor, &facts)?;
     }
     // The row read above is the current one: check its version, do not read it again.
     check_version(Kind::Programme, found.version, input.expected_version)?;
@@ -249,7 +239,7 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
         if let Some(mou_id) = cur.mou_id {
             check_mou(&tx, actor, mou_id, cur.lead_id, list).await?;
         }
-        let mut before = current_partners.clone();
+        let mut before = facts.partners.clone();
         before.sort_unstable();
         if *list == before {
             partners = None;

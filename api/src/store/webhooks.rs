@@ -123,11 +123,9 @@ pub async fn create(
     get(store, actor, id).await
 }
 
-/// Writing a subscription needs `webhooks:manage`, and `changes:read`: the
-/// subscription reads the feed with the writer's scopes.
+/// Writing a subscription: `access::may_manage_webhooks`.
 fn require_managers(actor: &Actor) -> AppResult<()> {
-    actor.require(Scope::WebhooksManage)?;
-    actor.require(Scope::ChangesRead)
+    crate::domain::access::may_manage_webhooks(actor)
 }
 
 /// The caller's subscription `id`.
