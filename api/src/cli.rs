@@ -151,7 +151,6 @@ pub async fn run() {
 }
 
 async fn import_communities(config: &Config, file: &std::path::Path, skip_invalid: bool, org: &str) {
-    use crate::domain::access::Actor;
     let db = connect::connect(&config.database).await.unwrap_or_else(|e| fail(e));
     connect::migrate(&db).await.unwrap_or_else(|e| fail(e));
     let store = crate::store::Store::new(db);
@@ -159,15 +158,7 @@ async fn import_communities(config: &Config, file: &std::path::Path, skip_invali
     let Ok(Some(organization)) = crate::store::organizations::by_code(&store, &org).await else {
         fail(format!("unknown organization {org}"));
     };
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let actor = Actor {
-        org_id: organization.id,
-        org_code: org,
-        subject: format!("import:{name}"),
-        scopes: Default::default(),
-        expires_at: chrono::Utc::now(),
-        issuer: "cli".into(),
-    };
+    let actor = crate::import::importer(organization.id, &org, file);
     // Drawn on a terminal only; hidden when stderr is redirected.
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

@@ -18,12 +18,25 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use entity::*;
+use chrono::{NaiveDate, Utc};
+use entity::{mou, organization};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
+
+use crate::domain::access::{self, Actor, EnrolmentMover, Scope};
+use crate::domain::commands::{
+    Award, Contact, CurriculumChanges, EnrolmentMove, Module, MouChanges, MouParty, NewCommitment, NewCommunity,
+    NewCurriculum, NewMou, NewProgramme, Nomination, ProgrammeChanges, focus_areas,
+};
+use crate::domain::enums::{
+    AwardCategory, CurriculumKind, CurriculumStatus, EnrolmentStatus, FocusArea, MouStatus, PartyRole, ProgrammeStatus,
+    ProgrammeTheme, TourismTier,
+};
+use crate::domain::text::{self, limits};
+use crate::error::{AppError, AppResult};
+use crate::store::{communities, curricula, enrolments, mous, programmes};
 
 /// The `subject` of every change event the seed writes.
 const SUBJECT: &str = "demo-seed";
@@ -57,7 +70,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
         txn.rollback().await?;
         return Ok(false);
     }
-    let seeder = Seeder { txn: &txn, now: Utc::now().trunc_subsecs(6), orgs: Orgs::load(&txn).await? };
+    let seeder = Seeder { txn: &txn, orgs: Orgs::load(&txn).await? };
     seeder.run().await?;
     txn.commit().await?;
     // Number the seed's events now, whether or not a service runs.
@@ -181,27 +194,27 @@ const CONTACTS: [(&str, &str, &str, Option<&str>); 8] = [
 /// category. The FINANCE_AND_WELFARE winners become the model communities of
 /// the core finance curriculum.
 #[rustfmt::skip]
-const AWARDS: [(&str, i32, &str); 10] = [
-    ("DEMO-002", 2019, "FINANCE_AND_WELFARE"),
-    ("DEMO-011", 2018, "FINANCE_AND_WELFARE"),
-    ("DEMO-018", 2019, "FINANCE_AND_WELFARE"),
-    ("DEMO-020", 2018, "FINANCE_AND_WELFARE"),
-    ("DEMO-032", 2019, "FINANCE_AND_WELFARE"),
-    ("DEMO-035", 2018, "FINANCE_AND_WELFARE"),
-    ("DEMO-015", 2018, "COMMUNITY_PRODUCTS"),
-    ("DEMO-016", 2019, "COMMUNITY_TOURISM"),
-    ("DEMO-027", 2019, "AGRICULTURE_AND_FOOD"),
-    ("DEMO-036", 2019, "COMMUNITY_PRODUCTS"),
+const AWARDS: [(&str, i32, AwardCategory); 10] = [
+    ("DEMO-002", 2019, AwardCategory::FinanceAndWelfare),
+    ("DEMO-011", 2018, AwardCategory::FinanceAndWelfare),
+    ("DEMO-018", 2019, AwardCategory::FinanceAndWelfare),
+    ("DEMO-020", 2018, AwardCategory::FinanceAndWelfare),
+    ("DEMO-032", 2019, AwardCategory::FinanceAndWelfare),
+    ("DEMO-035", 2018, AwardCategory::FinanceAndWelfare),
+    ("DEMO-015", 2018, AwardCategory::CommunityProducts),
+    ("DEMO-016", 2019, AwardCategory::CommunityTourism),
+    ("DEMO-027", 2019, AwardCategory::AgricultureAndFood),
+    ("DEMO-036", 2019, AwardCategory::CommunityProducts),
 ];
 
 /// The Thai name of an award category, for the award's title.
-fn award_label(category: &str) -> &'static str {
+fn award_label(category: AwardCategory) -> &'static str {
     match category {
-        "FINANCE_AND_WELFARE" => "ด้านการเงินและสวัสดิการชุมชน",
-        "COMMUNITY_TOURISM" => "ด้านการท่องเที่ยวชุมชน",
-        "COMMUNITY_PRODUCTS" => "ด้านผลิตภัณฑ์ชุมชน",
-        "AGRICULTURE_AND_FOOD" => "ด้านเกษตรและอาหาร",
-        _ => "ด้านสิ่งแวดล้อมและพลังงาน",
+        AwardCategory::FinanceAndWelfare => "ด้านการเงินและสวัสดิการชุมชน",
+        AwardCategory::CommunityTourism => "ด้านการท่องเที่ยวชุมชน",
+        AwardCategory::CommunityProducts => "ด้านผลิตภัณฑ์ชุมชน",
+        AwardCategory::AgricultureAndFood => "ด้านเกษตรและอาหาร",
+        AwardCategory::EnvironmentAndEnergy => "ด้านสิ่งแวดล้อมและพลังงาน",
     }
 }
 
@@ -215,8 +228,8 @@ struct MouSeed {
     title_en: &'static str,
     /// What the MOU is for, in English.
     purpose: &'static str,
-    /// `MouStatus` name.
-    status: &'static str,
+    /// Its status.
+    status: MouStatus,
     /// Planned start.
     starts_on: Option<NaiveDate>,
     /// Planned end.
@@ -224,7 +237,7 @@ struct MouSeed {
     /// The creator; also the first party.
     created_by: Org,
     /// Parties with their `PartyRole` name, in position order. None signed.
-    parties: &'static [(Org, &'static str)],
+    parties: &'static [(Org, PartyRole)],
 }
 
 /// The two MOUs the meeting discussed.
@@ -236,11 +249,11 @@ const MOUS: [MouSeed; 2] = [
         purpose: "CDD proposes tourism communities from its network, classified into tiers A to D; \
                   the foundation develops the entrepreneurship skills of tier C communities \
                   (potential for learning), selecting areas and agreeing with CDD how to develop them together.",
-        status: "NEGOTIATING",
+        status: MouStatus::Negotiating,
         starts_on: Some(ymd(2020, 6, 1)),
         ends_on: Some(ymd(2023, 5, 31)),
         created_by: Org::Foundation,
-        parties: &[(Org::Foundation, "LEAD"), (Org::Cdd, "PARTNER")],
+        parties: &[(Org::Foundation, PartyRole::Lead), (Org::Cdd, PartyRole::Partner)],
     },
     MouSeed {
         code: "MOU-ENERGY",
@@ -248,11 +261,11 @@ const MOUS: [MouSeed; 2] = [
         title_en: "Cooperation on the community energy project",
         purpose: "Following on from the Khok Nong Na model villages, help communities become \
                   secure in energy as well as in food.",
-        status: "DRAFT",
+        status: MouStatus::Draft,
         starts_on: None,
         ends_on: None,
         created_by: Org::Foundation,
-        parties: &[(Org::Foundation, "LEAD"), (Org::Cdd, "PARTNER")],
+        parties: &[(Org::Foundation, PartyRole::Lead), (Org::Cdd, PartyRole::Partner)],
     },
 ];
 
@@ -272,13 +285,12 @@ struct CurriculumSeed {
     title_th: &'static str,
     /// English title.
     title_en: &'static str,
-    /// `CurriculumKind` name.
-    kind: &'static str,
-    /// `CurriculumStatus` name.
-    status: &'static str,
-    /// `FocusArea` names, space-separated in declaration order (as the API
-    /// stores them).
-    focus_areas: &'static str,
+    /// CORE or ALTERNATIVE.
+    kind: CurriculumKind,
+    /// Its status.
+    status: CurriculumStatus,
+    /// Its focus areas.
+    focus_areas: &'static [FocusArea],
     /// The owner.
     owner: Org,
     /// Contributing organisations besides the owner.
@@ -286,7 +298,7 @@ struct CurriculumSeed {
     /// Modules in order (positions 1, 2, ...): title, hours, objectives.
     modules: &'static [(&'static str, f64, &'static str)],
     /// Communities holding an award of this category become model communities.
-    models_from_award: Option<&'static str>,
+    models_from_award: Option<AwardCategory>,
 }
 
 /// The core finance curriculum and CDD's proposed alternative.
@@ -295,9 +307,9 @@ const CURRICULA: [CurriculumSeed; 2] = [
         code: "CUR-FINANCE-CORE",
         title_th: "หลักสูตรการเงินชุมชน",
         title_en: "Community finance curriculum",
-        kind: "CORE",
-        status: "APPROVED",
-        focus_areas: "RISK_MANAGEMENT COMMUNITY_FINANCE_ECONOMY",
+        kind: CurriculumKind::Core,
+        status: CurriculumStatus::Approved,
+        focus_areas: &[FocusArea::RiskManagement, FocusArea::CommunityFinanceEconomy],
         owner: Org::Foundation,
         contributors: &[Org::Cdd, Org::Gsb, Org::VillageFund],
         modules: &[
@@ -310,15 +322,15 @@ const CURRICULA: [CurriculumSeed; 2] = [
             ("การสร้างเศรษฐกิจจากฐานการเงินชุมชน", 9.0, "ใช้เงินทุนของกลุ่มต่อยอดวิสาหกิจชุมชนและสร้างรายได้ให้สมาชิก"),
             ("ศึกษาดูงานชุมชนต้นแบบด้านการเงินและสวัสดิการชุมชน", 6.0, "เรียนรู้จากชุมชนที่ได้รับรางวัลวิสาหกิจชุมชนต้นแบบสัมมาชีพ"),
         ],
-        models_from_award: Some("FINANCE_AND_WELFARE"),
+        models_from_award: Some(AwardCategory::FinanceAndWelfare),
     },
     CurriculumSeed {
         code: "CUR-SAVINGS-ALT",
         title_th: "หลักสูตรทางเลือก โรงเรียนออมทรัพย์",
         title_en: "Alternative curriculum: savings schools",
-        kind: "ALTERNATIVE",
-        status: "DRAFT",
-        focus_areas: "SAVINGS_SCHOOL",
+        kind: CurriculumKind::Alternative,
+        status: CurriculumStatus::Draft,
+        focus_areas: &[FocusArea::SavingsSchool],
         owner: Org::Foundation,
         contributors: &[Org::Cdd],
         modules: &[
@@ -337,18 +349,18 @@ struct ProgrammeSeed {
     name_th: &'static str,
     /// English name.
     name_en: &'static str,
-    /// `ProgrammeTheme` name.
-    theme: &'static str,
-    /// `ProgrammeStatus` name.
-    status: &'static str,
+    /// Its theme.
+    theme: ProgrammeTheme,
+    /// Its status.
+    status: ProgrammeStatus,
     /// Code of the MOU it runs under, if any.
     mou: Option<&'static str>,
     /// The lead (and creator).
     lead: Org,
     /// Partner organisations.
     partners: &'static [Org],
-    /// Space-separated `TourismTier` letters; empty means any tier.
-    target_tiers: &'static str,
+    /// The tiers it takes; empty means any tier.
+    target_tiers: &'static [TourismTier],
     /// Most enrolments ENROLLED, IN_PROGRESS or COMPLETED at once.
     capacity: Option<i32>,
     /// First day.
@@ -365,12 +377,12 @@ const PROGRAMMES: [ProgrammeSeed; 4] = [
         code: "PRG-TOURISM-C",
         name_th: "พัฒนาผู้ประกอบการวิสาหกิจท่องเที่ยวชุมชน ระดับ C",
         name_en: "Community tourism enterprise development (tier C)",
-        theme: "COMMUNITY_TOURISM",
-        status: "OPEN",
+        theme: ProgrammeTheme::CommunityTourism,
+        status: ProgrammeStatus::Open,
         mou: Some(TOURISM_MOU),
         lead: Org::Foundation,
         partners: &[Org::Cdd],
-        target_tiers: "C",
+        target_tiers: &[TourismTier::C],
         capacity: Some(20),
         starts_on: ymd(2020, 6, 1),
         ends_on: ymd(2021, 5, 31),
@@ -380,12 +392,12 @@ const PROGRAMMES: [ProgrammeSeed; 4] = [
         code: "PRG-FINANCE",
         name_th: "พัฒนากลุ่มและองค์กรการเงินชุมชน",
         name_en: "Community finance groups and organisations",
-        theme: "COMMUNITY_FINANCE",
-        status: "OPEN",
+        theme: ProgrammeTheme::CommunityFinance,
+        status: ProgrammeStatus::Open,
         mou: None,
         lead: Org::Foundation,
         partners: &[Org::Cdd, Org::Gsb, Org::VillageFund],
-        target_tiers: "",
+        target_tiers: &[],
         capacity: None,
         starts_on: ymd(2020, 4, 1),
         ends_on: ymd(2021, 3, 31),
@@ -395,12 +407,12 @@ const PROGRAMMES: [ProgrammeSeed; 4] = [
         code: "PRG-KHOK-NONG-NA",
         name_th: "หมู่บ้านต้นแบบสัมมาชีพ โคก หนอง นา โมเดล",
         name_en: "Sammachiv model villages: the Khok Nong Na model",
-        theme: "MODEL_VILLAGE",
-        status: "OPEN",
+        theme: ProgrammeTheme::ModelVillage,
+        status: ProgrammeStatus::Open,
         mou: None,
         lead: Org::Foundation,
         partners: &[Org::Cdd],
-        target_tiers: "",
+        target_tiers: &[],
         capacity: None,
         starts_on: ymd(2020, 7, 1),
         ends_on: ymd(2022, 6, 30),
@@ -410,12 +422,12 @@ const PROGRAMMES: [ProgrammeSeed; 4] = [
         code: "PRG-ENERGY",
         name_th: "โครงการพลังงานชุมชน",
         name_en: "Community energy project",
-        theme: "COMMUNITY_ENERGY",
-        status: "PLANNED",
+        theme: ProgrammeTheme::CommunityEnergy,
+        status: ProgrammeStatus::Planned,
         mou: Some("MOU-ENERGY"),
         lead: Org::Foundation,
         partners: &[Org::Cdd],
-        target_tiers: "",
+        target_tiers: &[],
         capacity: None,
         starts_on: ymd(2021, 1, 1),
         ends_on: ymd(2022, 12, 31),
@@ -427,40 +439,30 @@ const PROGRAMMES: [ProgrammeSeed; 4] = [
 /// nominating organisation, the statuses it went through (starting with
 /// NOMINATED; the last is its status) and a note on the last step.
 type EnrolmentRow =
-    (&'static str, &'static str, Option<&'static str>, Org, &'static [&'static str], Option<&'static str>);
+    (&'static str, &'static str, Option<&'static str>, Org, &'static [EnrolmentStatus], Option<&'static str>);
 
 /// Enrolments in the tourism and the finance programmes. In PRG-TOURISM-C
 /// (capacity 20) three count against the capacity.
 #[rustfmt::skip]
 const ENROLMENTS: [EnrolmentRow; 11] = [
-    ("DEMO-001", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED", "ENROLLED", "IN_PROGRESS"], None),
-    ("DEMO-002", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED", "ENROLLED"], None),
-    ("DEMO-003", "PRG-TOURISM-C", None, Org::Foundation, &["NOMINATED"], None),
-    ("DEMO-011", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED", "ENROLLED", "IN_PROGRESS"], None),
-    ("DEMO-022", "PRG-TOURISM-C", None, Org::Cdd, &["NOMINATED"], None),
-    ("DEMO-002", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Foundation, &["NOMINATED", "ENROLLED", "IN_PROGRESS", "COMPLETED"], None),
-    ("DEMO-020", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &["NOMINATED", "ENROLLED", "IN_PROGRESS"], None),
-    ("DEMO-017", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &["NOMINATED", "ENROLLED", "WITHDRAWN"], Some("ชุมชนขอถอนตัวเนื่องจากติดช่วงฤดูเก็บเกี่ยว")),
-    ("DEMO-032", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &["NOMINATED", "ENROLLED"], None),
-    ("DEMO-033", "PRG-FINANCE", Some("CUR-SAVINGS-ALT"), Org::Cdd, &["NOMINATED"], None),
-    ("DEMO-024", "PRG-FINANCE", None, Org::Foundation, &["NOMINATED", "DECLINED"], Some("กลุ่มยังไม่มีระบบบัญชีตามเกณฑ์ความพร้อมของหลักสูตร")),
+    ("DEMO-001", "PRG-TOURISM-C", None, Org::Cdd, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled, EnrolmentStatus::InProgress], None),
+    ("DEMO-002", "PRG-TOURISM-C", None, Org::Cdd, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled], None),
+    ("DEMO-003", "PRG-TOURISM-C", None, Org::Foundation, &[EnrolmentStatus::Nominated], None),
+    ("DEMO-011", "PRG-TOURISM-C", None, Org::Cdd, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled, EnrolmentStatus::InProgress], None),
+    ("DEMO-022", "PRG-TOURISM-C", None, Org::Cdd, &[EnrolmentStatus::Nominated], None),
+    ("DEMO-002", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Foundation, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled, EnrolmentStatus::InProgress, EnrolmentStatus::Completed], None),
+    ("DEMO-020", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled, EnrolmentStatus::InProgress], None),
+    ("DEMO-017", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled, EnrolmentStatus::Withdrawn], Some("ชุมชนขอถอนตัวเนื่องจากติดช่วงฤดูเก็บเกี่ยว")),
+    ("DEMO-032", "PRG-FINANCE", Some("CUR-FINANCE-CORE"), Org::Cdd, &[EnrolmentStatus::Nominated, EnrolmentStatus::Enrolled], None),
+    ("DEMO-033", "PRG-FINANCE", Some("CUR-SAVINGS-ALT"), Org::Cdd, &[EnrolmentStatus::Nominated], None),
+    ("DEMO-024", "PRG-FINANCE", None, Org::Foundation, &[EnrolmentStatus::Nominated, EnrolmentStatus::Declined], Some("กลุ่มยังไม่มีระบบบัญชีตามเกณฑ์ความพร้อมของหลักสูตร")),
 ];
-
-/// Whether an enrolment may move from `from` to `to` (the domain's rule).
-fn allowed_move(from: &str, to: &str) -> bool {
-    matches!(
-        (from, to),
-        ("NOMINATED", "ENROLLED" | "DECLINED")
-            | ("ENROLLED", "IN_PROGRESS" | "WITHDRAWN")
-            | ("IN_PROGRESS", "COMPLETED" | "WITHDRAWN")
-    )
-}
 
 // ------------------------------------------------------------------ the loader
 
-/// The ids of the partner organisations, in the order of [`Org::ALL`].
+/// The partner organisations, as the callers the demo data is written by.
 struct Orgs {
-    /// Organisation ids.
+    /// Organisation ids, in the order of [`Org::ALL`].
     ids: [i64; 4],
 }
 
@@ -480,9 +482,17 @@ impl Orgs {
         Ok(Orgs { ids })
     }
 
-    /// The id of `org`.
-    fn id(&self, org: Org) -> i64 {
-        self.ids[org as usize]
+    /// `org` as a caller with every scope: the demo data is written through
+    /// the use-case functions, under the same rules as the API.
+    fn actor(&self, org: Org) -> Actor {
+        Actor {
+            org_id: self.ids[org as usize],
+            org_code: org.code().to_owned(),
+            subject: SUBJECT.to_owned(),
+            scopes: Scope::ALL.into(),
+            expires_at: Utc::now(),
+            issuer: SUBJECT.to_owned(),
+        }
     }
 }
 
@@ -491,317 +501,245 @@ fn id_of(ids: &HashMap<&'static str, i64>, what: &str, code: &str) -> Result<i64
     ids.get(code).copied().ok_or_else(|| DbErr::Custom(format!("demo data refers to unknown {what} {code}")))
 }
 
-/// Inserts the demo data inside one open transaction.
+/// A rule the demo data broke, as a database error (the seed rolls back).
+fn refused(error: AppError) -> DbErr {
+    DbErr::Custom(format!("the demo data breaks a rule: {}", error.message()))
+}
+
+/// Writes the demo data inside one open transaction, through the use-case
+/// functions of `store`: every record passes the API's validation and rules,
+/// and gets the version and change events a mutation would give it.
 struct Seeder<'a> {
     /// The seed's transaction.
     txn: &'a DatabaseTransaction,
-    /// The time every record is stamped with.
-    now: DateTime<Utc>,
     /// The partner organisations.
     orgs: Orgs,
 }
 
 impl Seeder<'_> {
-    /// Inserts everything, in dependency order.
+    /// Writes everything, in dependency order.
     async fn run(&self) -> Result<(), DbErr> {
-        let communities = self.communities().await?;
-        let mous = self.mous().await?;
-        self.commitments(&mous).await?;
-        let curricula = self.curricula(&communities).await?;
-        let programmes = self.programmes(&mous, &curricula).await?;
-        self.enrolments(&communities, &programmes, &curricula).await
-    }
-
-    /// Records that `actor` created record `id` of GraphQL type `entity_type`.
-    async fn created(&self, entity_type: &str, id: i64, actor: Org) -> Result<(), DbErr> {
-        crate::store::changes::insert(
-            self.txn,
-            crate::domain::enums::ChangeOperation::Created,
-            entity_type,
-            id,
-            self.orgs.id(actor),
-            SUBJECT,
-            "*",
-        )
-        .await
+        let communities = self.communities().await.map_err(refused)?;
+        let mous = self.mous().await.map_err(refused)?;
+        self.commitments(&mous).await.map_err(refused)?;
+        let curricula = self.curricula(&communities).await.map_err(refused)?;
+        let programmes = self.programmes(&mous, &curricula).await.map_err(refused)?;
+        self.enrolments(&communities, &programmes, &curricula).await.map_err(refused)
     }
 
     /// The demo communities (created and classified by CDD), their contacts
     /// and awards. Returns their ids by code.
-    async fn communities(&self) -> Result<HashMap<&'static str, i64>, DbErr> {
-        let cdd = self.orgs.id(Org::Cdd);
-        let mut ids = HashMap::new();
+    async fn communities(&self) -> AppResult<HashMap<&'static str, i64>> {
+        let mut news = Vec::with_capacity(COMMUNITIES.len());
         for (code, name_th, name_en, province, district, subdistrict, village_no, households, tier, description) in
             COMMUNITIES
         {
             let contact = CONTACTS.iter().find(|contact| contact.0 == code);
-            let row = community::ActiveModel {
-                code: Set(code.to_owned()),
-                name_th: Set(name_th.to_owned()),
-                name_en: Set(Some(name_en.to_owned())),
-                province_code: Set(province.to_owned()),
-                district: Set(Some(district.to_owned())),
-                subdistrict: Set(Some(subdistrict.to_owned())),
-                village_no: Set(Some(village_no)),
-                households: Set(Some(households)),
-                description: Set(Some(format!("{description}{FICTIONAL}"))),
-                tourism_tier: Set(tier.map(str::to_owned)),
-                tier_assessed_by: Set(tier.map(|_| cdd)),
-                tier_assessed_at: Set(tier.map(|_| self.now)),
-                contact_name: Set(contact.map(|c| c.1.to_owned())),
-                contact_phone: Set(contact.map(|c| c.2.to_owned())),
-                contact_email: Set(contact.and_then(|c| c.3).map(str::to_owned)),
-                created_by: Set(cdd),
-                version: Set(1),
-                created_at: Set(self.now),
-                updated_at: Set(self.now),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await?;
-            self.created("Community", row.id, Org::Cdd).await?;
-            ids.insert(code, row.id);
+            let awards = AWARDS
+                .iter()
+                .filter(|award| award.0 == code)
+                .map(|&(_, year, category)| {
+                    // The award in Thai, with the Buddhist-era year.
+                    let title = format!("รางวัลวิสาหกิจชุมชนต้นแบบสัมมาชีพ {} ปี {}", award_label(category), year + 543);
+                    Award::parse(year, category, Some(&title))
+                })
+                .collect::<AppResult<Vec<_>>>()?;
+            news.push(NewCommunity {
+                code: text::code("code", code)?,
+                name_th: text::required("nameTh", name_th, limits::NAME)?,
+                name_en: text::optional("nameEn", Some(name_en), limits::NAME)?,
+                province_code: province.to_owned(),
+                district: text::optional("district", Some(district), limits::PLACE)?,
+                subdistrict: text::optional("subdistrict", Some(subdistrict), limits::PLACE)?,
+                village_no: text::non_negative("villageNo", Some(village_no))?,
+                households: text::non_negative("households", Some(households))?,
+                description: text::optional("description", Some(&format!("{description}{FICTIONAL}")), limits::LONG)?,
+                contact: contact.map(|c| Contact::parse(c.1, Some(c.2), c.3)).transpose()?,
+                awards: Award::list(awards)?,
+                tier: tier.map(tier_of),
+            });
         }
-        for (code, year, category) in AWARDS {
-            community_award::ActiveModel {
-                community_id: Set(id_of(&ids, "community", code)?),
-                year: Set(year),
-                category: Set(category.to_owned()),
-                // The award in Thai, with the Buddhist-era year.
-                title: Set(Some(format!("รางวัลวิสาหกิจชุมชนต้นแบบสัมมาชีพ {} ปี {}", award_label(category), year + 543))),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await?;
-        }
-        Ok(ids)
+        let ids = communities::create_many_in(self.txn, &self.orgs.actor(Org::Cdd), &news).await?;
+        Ok(COMMUNITIES.iter().map(|row| row.0).zip(ids).collect())
     }
 
-    /// The MOUs and their (unsigned) parties. Returns their ids by code.
-    async fn mous(&self) -> Result<HashMap<&'static str, i64>, DbErr> {
+    /// The MOUs, created by their lead and moved to their status. Returns
+    /// their ids by code.
+    async fn mous(&self) -> AppResult<HashMap<&'static str, i64>> {
         let mut ids = HashMap::new();
         for seed in &MOUS {
-            let row = mou::ActiveModel {
-                code: Set(seed.code.to_owned()),
-                title_th: Set(seed.title_th.to_owned()),
-                title_en: Set(Some(seed.title_en.to_owned())),
-                purpose: Set(Some(seed.purpose.to_owned())),
-                status: Set(seed.status.to_owned()),
-                signed_on: Set(None),
-                starts_on: Set(seed.starts_on),
-                ends_on: Set(seed.ends_on),
-                created_by: Set(self.orgs.id(seed.created_by)),
-                version: Set(1),
-                created_at: Set(self.now),
-                updated_at: Set(self.now),
-                ..Default::default()
+            let parties = seed
+                .parties
+                .iter()
+                .map(|&(org, role)| MouParty { organization_code: org.code().to_owned(), role })
+                .collect();
+            let new = NewMou {
+                code: text::code("code", seed.code)?,
+                title_th: text::required("titleTh", seed.title_th, limits::NAME)?,
+                title_en: text::optional("titleEn", Some(seed.title_en), limits::NAME)?,
+                purpose: text::optional("purpose", Some(seed.purpose), limits::LONG)?,
+                starts_on: seed.starts_on,
+                ends_on: seed.ends_on,
+                parties,
+            };
+            let actor = self.orgs.actor(seed.created_by);
+            let id = mous::create_in(self.txn, &actor, &new).await?;
+            if seed.status != MouStatus::Draft {
+                let changes = MouChanges { id, status: Some(seed.status), ..MouChanges::default() };
+                mous::update_in(self.txn, &actor, &changes).await?;
             }
-            .insert(self.txn)
-            .await?;
-            let parties = seed.parties.iter().zip(0..).map(|(&(org, role), position)| mou_party::ActiveModel {
-                mou_id: Set(row.id),
-                organization_id: Set(self.orgs.id(org)),
-                role: Set(role.to_owned()),
-                position: Set(position),
-                signed_at: Set(None),
-            });
-            mou_party::Entity::insert_many(parties).exec_without_returning(self.txn).await?;
-            self.created("Mou", row.id, seed.created_by).await?;
-            ids.insert(seed.code, row.id);
+            ids.insert(seed.code, id);
         }
         Ok(ids)
     }
 
-    /// The commitments the meeting produced, all OPEN.
-    async fn commitments(&self, mous: &HashMap<&'static str, i64>) -> Result<(), DbErr> {
+    /// The commitments the meeting produced, all OPEN, each added by its owner.
+    async fn commitments(&self, mous: &HashMap<&'static str, i64>) -> AppResult<()> {
         for (mou_code, owner, description, due_on) in COMMITMENTS {
-            let row = commitment::ActiveModel {
-                mou_id: Set(id_of(mous, "MOU", mou_code)?),
-                description: Set(description.to_owned()),
-                owner_id: Set(self.orgs.id(owner)),
-                due_on: Set(Some(due_on)),
-                status: Set("OPEN".to_owned()),
-                version: Set(1),
-                created_at: Set(self.now),
-                updated_at: Set(self.now),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await?;
-            self.created("Commitment", row.id, owner).await?;
+            let new = NewCommitment {
+                mou_id: id_of(mous, "MOU", mou_code).map_err(|e| AppError::internal(e.to_string()))?,
+                description: text::required("description", description, limits::NOTE)?,
+                owner_code: owner.code().to_owned(),
+                due_on: Some(due_on),
+            };
+            mous::create_commitment_in(self.txn, &self.orgs.actor(owner), &new).await?;
         }
         Ok(())
     }
 
-    /// The curricula with their contributors, modules and model communities.
-    /// Returns their ids by code.
-    async fn curricula(&self, communities: &HashMap<&'static str, i64>) -> Result<HashMap<&'static str, i64>, DbErr> {
+    /// The curricula with their contributors, modules and model communities,
+    /// moved along their lifecycle by their owner. Returns their ids by code.
+    async fn curricula(&self, communities: &HashMap<&'static str, i64>) -> AppResult<HashMap<&'static str, i64>> {
         let mut ids = HashMap::new();
         for seed in &CURRICULA {
-            let row = curriculum::ActiveModel {
-                code: Set(seed.code.to_owned()),
-                title_th: Set(seed.title_th.to_owned()),
-                title_en: Set(Some(seed.title_en.to_owned())),
-                kind: Set(seed.kind.to_owned()),
-                status: Set(seed.status.to_owned()),
-                focus_areas: Set(seed.focus_areas.to_owned()),
-                owner_id: Set(self.orgs.id(seed.owner)),
-                version: Set(1),
-                created_at: Set(self.now),
-                updated_at: Set(self.now),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await?;
-
-            let contributors = seed.contributors.iter().map(|&org| curriculum_contributor::ActiveModel {
-                curriculum_id: Set(row.id),
-                organization_id: Set(self.orgs.id(org)),
-            });
-            curriculum_contributor::Entity::insert_many(contributors).exec_without_returning(self.txn).await?;
-
-            let modules = seed.modules.iter().zip(1..).map(|(&(title, hours, objectives), position)| {
-                curriculum_module::ActiveModel {
-                    curriculum_id: Set(row.id),
-                    position: Set(position),
-                    title: Set(title.to_owned()),
-                    hours: Set(Some(hours)),
-                    objectives: Set(Some(objectives.to_owned())),
-                }
-            });
-            curriculum_module::Entity::insert_many(modules).exec_without_returning(self.txn).await?;
-
             let mut models = Vec::new();
             for (code, _, category) in AWARDS {
-                let community_id = id_of(communities, "community", code)?;
-                // A community with two such awards is still one model.
-                if Some(category) == seed.models_from_award && !models.contains(&community_id) {
-                    models.push(community_id);
+                if Some(category) == seed.models_from_award {
+                    models.push(communities.get(code).copied().ok_or_else(|| AppError::internal(code))?);
                 }
             }
-            let models = models.into_iter().map(|community_id| curriculum_model_community::ActiveModel {
-                curriculum_id: Set(row.id),
-                community_id: Set(community_id),
-            });
-            curriculum_model_community::Entity::insert_many(models).exec_without_returning(self.txn).await?;
-
-            self.created("Curriculum", row.id, seed.owner).await?;
-            ids.insert(seed.code, row.id);
+            // A community with two such awards is still one model.
+            models.sort_unstable();
+            models.dedup();
+            let modules = seed
+                .modules
+                .iter()
+                .map(|&(title, hours, objectives)| Module::parse(title, Some(hours), Some(objectives)))
+                .collect::<AppResult<Vec<_>>>()?;
+            let new = NewCurriculum {
+                code: text::code("code", seed.code)?,
+                title_th: text::required("titleTh", seed.title_th, limits::NAME)?,
+                title_en: text::optional("titleEn", Some(seed.title_en), limits::NAME)?,
+                kind: seed.kind,
+                focus_areas: focus_areas(seed.focus_areas.to_vec())?,
+                contributor_codes: seed.contributors.iter().map(|org| org.code().to_owned()).collect(),
+                modules: Module::list(modules)?,
+                model_community_ids: models,
+            };
+            let owner = self.orgs.actor(seed.owner);
+            let id = curricula::create_in(self.txn, &owner, &new).await?;
+            for &status in lifecycle_path(CURRICULUM_PATH, seed.status) {
+                let changes = CurriculumChanges { id, status: Some(status), ..CurriculumChanges::default() };
+                curricula::update_in(self.txn, &owner, &changes).await?;
+            }
+            ids.insert(seed.code, id);
         }
         Ok(ids)
     }
 
-    /// The programmes with their partners and curricula. Returns their ids
-    /// by code.
+    /// The programmes with their partners and curricula, created by their
+    /// lead and opened where they are open. Returns their ids by code.
     async fn programmes(
         &self,
         mous: &HashMap<&'static str, i64>,
         curricula: &HashMap<&'static str, i64>,
-    ) -> Result<HashMap<&'static str, i64>, DbErr> {
+    ) -> AppResult<HashMap<&'static str, i64>> {
+        let lookup = |ids: &HashMap<&'static str, i64>, what: &str, code: &str| {
+            id_of(ids, what, code).map_err(|e| AppError::internal(e.to_string()))
+        };
         let mut ids = HashMap::new();
         for seed in &PROGRAMMES {
-            let mou_id = seed.mou.map(|code| id_of(mous, "MOU", code)).transpose()?;
-            let row = programme::ActiveModel {
-                code: Set(seed.code.to_owned()),
-                name_th: Set(seed.name_th.to_owned()),
-                name_en: Set(Some(seed.name_en.to_owned())),
-                theme: Set(seed.theme.to_owned()),
-                status: Set(seed.status.to_owned()),
-                mou_id: Set(mou_id),
-                lead_id: Set(self.orgs.id(seed.lead)),
-                target_tiers: Set(seed.target_tiers.to_owned()),
-                capacity: Set(seed.capacity),
-                starts_on: Set(Some(seed.starts_on)),
-                ends_on: Set(Some(seed.ends_on)),
-                version: Set(1),
-                created_at: Set(self.now),
-                updated_at: Set(self.now),
-                ..Default::default()
+            let mut curriculum_ids = seed
+                .curricula
+                .iter()
+                .map(|code| lookup(curricula, "curriculum", code))
+                .collect::<AppResult<Vec<_>>>()?;
+            curriculum_ids.sort_unstable();
+            let new = NewProgramme {
+                code: text::code("code", seed.code)?,
+                name_th: text::required("nameTh", seed.name_th, limits::NAME)?,
+                name_en: text::optional("nameEn", Some(seed.name_en), limits::NAME)?,
+                theme: seed.theme,
+                mou_id: seed.mou.map(|code| lookup(mous, "MOU", code)).transpose()?,
+                partner_codes: seed.partners.iter().map(|org| org.code().to_owned()).collect(),
+                target_tiers: seed.target_tiers.to_vec(),
+                capacity: text::non_negative("capacity", seed.capacity)?,
+                starts_on: Some(seed.starts_on),
+                ends_on: Some(seed.ends_on),
+                curriculum_ids,
+            };
+            let lead = self.orgs.actor(seed.lead);
+            let id = programmes::create_in(self.txn, &lead, &new).await?;
+            if seed.status != ProgrammeStatus::Planned {
+                let changes = ProgrammeChanges { id, status: Some(seed.status), ..ProgrammeChanges::default() };
+                programmes::update_in(self.txn, &lead, &changes).await?;
             }
-            .insert(self.txn)
-            .await?;
-
-            let partners = seed.partners.iter().map(|&org| programme_partner::ActiveModel {
-                programme_id: Set(row.id),
-                organization_id: Set(self.orgs.id(org)),
-            });
-            programme_partner::Entity::insert_many(partners).exec_without_returning(self.txn).await?;
-
-            let mut links = Vec::new();
-            for code in seed.curricula {
-                links.push(programme_curriculum::ActiveModel {
-                    programme_id: Set(row.id),
-                    curriculum_id: Set(id_of(curricula, "curriculum", code)?),
-                });
-            }
-            programme_curriculum::Entity::insert_many(links).exec_without_returning(self.txn).await?;
-
-            self.created("Programme", row.id, seed.lead).await?;
-            ids.insert(seed.code, row.id);
+            ids.insert(seed.code, id);
         }
         Ok(ids)
     }
 
-    /// The enrolments and their status histories. The nominator records the
-    /// nomination, progress and any withdrawal; the programme's lead accepts
-    /// or declines.
+    /// The enrolments and their status histories: the nominator nominates,
+    /// records progress and withdraws; the programme's lead accepts or
+    /// declines (`access::enrolment_mover`).
     async fn enrolments(
         &self,
         communities: &HashMap<&'static str, i64>,
         programmes: &HashMap<&'static str, i64>,
         curricula: &HashMap<&'static str, i64>,
-    ) -> Result<(), DbErr> {
+    ) -> AppResult<()> {
+        let lookup = |ids: &HashMap<&'static str, i64>, what: &str, code: &str| {
+            id_of(ids, what, code).map_err(|e| AppError::internal(e.to_string()))
+        };
         for (community_code, programme_code, curriculum_code, nominator, path, note) in ENROLMENTS {
             let lead = PROGRAMMES
                 .iter()
                 .find(|p| p.code == programme_code)
                 .map(|p| p.lead)
-                .ok_or_else(|| DbErr::Custom(format!("demo data refers to unknown programme {programme_code}")))?;
-            let status = path.last().copied().unwrap_or("NOMINATED");
-            let row = enrolment::ActiveModel {
-                community_id: Set(id_of(communities, "community", community_code)?),
-                programme_id: Set(id_of(programmes, "programme", programme_code)?),
-                curriculum_id: Set(curriculum_code.map(|code| id_of(curricula, "curriculum", code)).transpose()?),
-                status: Set(status.to_owned()),
-                nominated_by: Set(self.orgs.id(nominator)),
-                nominated_at: Set(self.now),
-                version: Set(1),
-                created_at: Set(self.now),
-                updated_at: Set(self.now),
-                ..Default::default()
+                .ok_or_else(|| AppError::internal(format!("unknown programme {programme_code}")))?;
+            let note_on = |step: usize| if step + 1 == path.len() { note.map(str::to_owned) } else { None };
+            let nomination = Nomination {
+                programme_id: lookup(programmes, "programme", programme_code)?,
+                community_id: lookup(communities, "community", community_code)?,
+                curriculum_id: curriculum_code.map(|code| lookup(curricula, "curriculum", code)).transpose()?,
+                note: note_on(0),
+            };
+            let id = enrolments::nominate_in(self.txn, &self.orgs.actor(nominator), &nomination).await?;
+            for (step, &to) in path.iter().enumerate().skip(1) {
+                let by = if access::enrolment_mover(to) == EnrolmentMover::Lead { lead } else { nominator };
+                let change = EnrolmentMove { id, expected_version: None, to, note: note_on(step) };
+                enrolments::transition_in(self.txn, &self.orgs.actor(by), &change).await?;
             }
-            .insert(self.txn)
-            .await?;
-
-            let mut from: Option<&str> = None;
-            for (step, &to) in path.iter().enumerate() {
-                let by = match (from, to) {
-                    (None, "NOMINATED") => nominator,
-                    (Some(from), to) if allowed_move(from, to) => match to {
-                        "ENROLLED" | "DECLINED" => lead,
-                        _ => nominator,
-                    },
-                    _ => {
-                        return Err(DbErr::Custom(format!(
-                            "demo enrolment of {community_code} in {programme_code}: bad move {from:?} -> {to}"
-                        )));
-                    }
-                };
-                enrolment_transition::ActiveModel {
-                    enrolment_id: Set(row.id),
-                    from_status: Set(from.map(str::to_owned)),
-                    to_status: Set(to.to_owned()),
-                    at: Set(self.now),
-                    by_org: Set(self.orgs.id(by)),
-                    note: Set(if step + 1 == path.len() { note.map(str::to_owned) } else { None }),
-                    ..Default::default()
-                }
-                .insert(self.txn)
-                .await?;
-                from = Some(to);
-            }
-            self.created("Enrolment", row.id, nominator).await?;
         }
         Ok(())
+    }
+}
+
+/// The curriculum statuses a new (DRAFT) curriculum passes through.
+const CURRICULUM_PATH: &[CurriculumStatus] =
+    &[CurriculumStatus::Proposed, CurriculumStatus::Approved, CurriculumStatus::Retired];
+
+/// The steps of `path` up to and including `to` (none when `to` is not on it).
+fn lifecycle_path<S: PartialEq>(path: &[S], to: S) -> &[S] {
+    path.iter().position(|s| *s == to).map_or(&[], |i| &path[..=i])
+}
+
+/// CDD's tier from its letter in the demo data.
+fn tier_of(letter: &str) -> TourismTier {
+    match letter {
+        "A" => TourismTier::A,
+        "B" => TourismTier::B,
+        "C" => TourismTier::C,
+        _ => TourismTier::D,
     }
 }

@@ -6,34 +6,42 @@
 //! bad row nothing is imported, unless `skip_invalid` is set. Re-running is
 //! idempotent: rows update the community with the same code (raising its
 //! `version` and writing change events) only where something changed.
-//! Everything is written in one transaction.
+//! Everything is written in one transaction, through the same use-case
+//! functions as the API (`store::communities::create_many_in` and
+//! `update_many_in`), a batch of rows at a time.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use entity::{community, province};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::domain::access::Actor;
-use crate::domain::enums::{ChangeOperation, TourismTier};
-use crate::domain::ids::Kind;
+use crate::domain::access::{Actor, Scope};
+use crate::domain::commands::{CommunityChanges, NewCommunity};
+use crate::domain::enums::TourismTier;
 use crate::domain::text::{self, limits};
-use crate::store::{Store, changes, now};
+use crate::store::{Store, communities};
 
-/// One validated row.
-#[derive(Clone, Debug, PartialEq)]
-struct Row {
-    code: String,
-    name_th: String,
-    name_en: Option<String>,
-    province: String,
-    district: Option<String>,
-    subdistrict: Option<String>,
-    village_no: Option<i32>,
-    households: Option<i32>,
-    tier: Option<TourismTier>,
+/// One validated row: the community it describes.
+type Row = NewCommunity;
+
+/// The caller an import writes as: organisation `org_code` (row id
+/// `org_id`), with the rights of a system that creates and classifies
+/// communities, named `import:<file name>` in the change feed.
+pub fn importer(org_id: i64, org_code: &str, file: &Path) -> Actor {
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Actor {
+        org_id,
+        org_code: org_code.to_owned(),
+        subject: format!("import:{name}"),
+        scopes: [Scope::CommunitiesWrite, Scope::CommunitiesClassify].into(),
+        expires_at: chrono::Utc::now(),
+        issuer: "cli".into(),
+    }
 }
+
+/// Rows written per batch (one query reads a batch's stored communities).
+const BATCH: usize = 500;
 
 /// A row that failed validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,11 +109,14 @@ fn validate(record: &csv::StringRecord, provinces: &HashMap<String, ()>) -> Resu
         code: text::code("code", get(0)).map_err(e)?,
         name_th: text::required("name_th", get(1), limits::NAME).map_err(e)?,
         name_en: text::optional("name_en", Some(get(2)), limits::NAME).map_err(e)?,
-        province,
+        province_code: province,
         district: text::optional("district", Some(get(4)), limits::PLACE).map_err(e)?,
         subdistrict: text::optional("subdistrict", Some(get(5)), limits::PLACE).map_err(e)?,
         village_no: number("village_no", get(6))?,
         households: number("households", get(7))?,
+        description: None,
+        contact: None,
+        awards: Vec::new(),
         tier,
     })
 }
@@ -168,98 +179,55 @@ pub async fn communities(
     if !report.bad.is_empty() && !skip_invalid {
         return Ok(report);
     }
-    let tx = store.begin_write().await.map_err(|e| ImportError(e.message()))?;
-    let mut existing: HashMap<String, community::Model> = HashMap::new();
-    for chunk in rows.chunks(500) {
-        let codes: Vec<String> = chunk.iter().map(|r| r.code.clone()).collect();
-        for m in community::Entity::find().filter(community::Column::Code.is_in(codes)).all(&tx).await.map_err(db)? {
-            existing.insert(m.code.clone(), m);
-        }
-    }
+    let fail = |e: crate::error::AppError| ImportError(e.message());
+    let tx = store.begin_write().await.map_err(fail)?;
     let total = rows.len() as u64;
-    // Events are written after every row, as mutations write theirs last:
-    // on PostgreSQL the first event takes the feed's ordering lock until commit.
-    let mut events: Vec<(ChangeOperation, i64, String)> = Vec::with_capacity(rows.len());
-    for (done, row) in rows.into_iter().enumerate() {
-        progress(done as u64 + 1, total);
-        let at = now();
-        let tier = row.tier.map(|t| t.as_str().to_owned());
-        match existing.get(&row.code) {
-            None => {
-                let created = community::ActiveModel {
-                    code: Set(row.code),
-                    name_th: Set(row.name_th),
-                    name_en: Set(row.name_en),
-                    province_code: Set(row.province),
-                    district: Set(row.district),
-                    subdistrict: Set(row.subdistrict),
-                    village_no: Set(row.village_no),
-                    households: Set(row.households),
-                    tourism_tier: Set(tier.clone()),
-                    tier_assessed_by: Set(tier.as_ref().map(|_| actor.org_id)),
-                    tier_assessed_at: Set(tier.as_ref().map(|_| at)),
-                    created_by: Set(actor.org_id),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(&tx)
-                .await
-                .map_err(db)?;
-                events.push((ChangeOperation::Created, created.id, "*".to_owned()));
-                report.created += 1;
-            }
-            Some(cur) => {
-                let mut fields = Vec::new();
-                let mut am = <community::ActiveModel as Default>::default();
-                macro_rules! set {
-                    ($field:ident, $name:literal, $value:expr) => {
-                        if cur.$field != $value {
-                            fields.push($name);
-                            am.$field = Set($value);
-                        }
-                    };
-                }
-                set!(name_th, "nameTh", row.name_th);
-                set!(name_en, "nameEn", row.name_en);
-                set!(province_code, "province", row.province);
-                set!(district, "district", row.district);
-                set!(subdistrict, "subdistrict", row.subdistrict);
-                set!(village_no, "villageNo", row.village_no);
-                set!(households, "households", row.households);
-                if cur.tourism_tier != tier {
-                    fields.extend(["tourismTier", "tierAssessedBy", "tierAssessedAt"]);
-                    am.tourism_tier = Set(tier.clone());
-                    am.tier_assessed_by = Set(tier.as_ref().map(|_| actor.org_id));
-                    am.tier_assessed_at = Set(tier.as_ref().map(|_| at));
-                }
-                if fields.is_empty() {
-                    report.unchanged += 1;
-                    continue;
-                }
-                am.updated_at = Set(at);
-                community::Entity::update_many()
-                    .set(am)
-                    .col_expr(community::Column::Version, Expr::col(community::Column::Version).add(1))
-                    .filter(community::Column::Id.eq(cur.id))
-                    .exec(&tx)
-                    .await
-                    .map_err(db)?;
-                fields.sort_unstable();
-                events.push((ChangeOperation::Updated, cur.id, fields.join(" ")));
+    let mut done = 0;
+    for chunk in rows.chunks(BATCH) {
+        let codes: Vec<String> = chunk.iter().map(|r| r.code.clone()).collect();
+        let existing: HashMap<String, i64> = community::Entity::find()
+            .filter(community::Column::Code.is_in(codes))
+            .all(&tx)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|m| (m.code, m.id))
+            .collect();
+        let (old, new): (Vec<&Row>, Vec<&Row>) = chunk.iter().partition(|r| existing.contains_key(&r.code));
+        let new: Vec<Row> = new.into_iter().cloned().collect();
+        report.created += communities::create_many_in(&tx, actor, &new).await.map_err(fail)?.len();
+        let changes: Vec<CommunityChanges> = old.into_iter().map(|row| changes_of(existing[&row.code], row)).collect();
+        for fields in communities::update_many_in(&tx, actor, &changes).await.map_err(fail)? {
+            if fields.is_empty() {
+                report.unchanged += 1;
+            } else {
                 report.updated += 1;
             }
         }
-    }
-    for (operation, id, fields) in events {
-        changes::insert(&tx, operation, Kind::Community.name(), id, actor.org_id, &actor.subject, &fields)
-            .await
-            .map_err(db)?;
+        done += chunk.len() as u64;
+        progress(done, total);
     }
     tx.commit().await.map_err(db)?;
     // Number the import's events now, whether or not a service runs.
     crate::feed::sequencer::drain(&store.db).await.map_err(db)?;
     report.written = true;
     Ok(report)
+}
+
+/// The changes a row asks of the stored community `id`: every column of
+/// the file, an empty cell clearing its field.
+fn changes_of(id: i64, row: &Row) -> CommunityChanges {
+    CommunityChanges {
+        id,
+        expected_version: None,
+        name_th: Some(row.name_th.clone()),
+        name_en: Some(row.name_en.clone()),
+        province_code: Some(row.province_code.clone()),
+        district: Some(row.district.clone()),
+        subdistrict: Some(row.subdistrict.clone()),
+        village_no: Some(row.village_no),
+        households: Some(row.households),
+        tier: Some(row.tier),
+        ..CommunityChanges::default()
+    }
 }

@@ -8,14 +8,7 @@ on_both!(importing_the_community_list_is_validated_and_idempotent);
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/communities.csv");
 
 fn cdd(org_id: i64) -> Actor {
-    Actor {
-        org_id,
-        org_code: "CDD".into(),
-        subject: "import:test.csv".into(),
-        scopes: Default::default(),
-        expires_at: chrono::Utc::now(),
-        issuer: "cli".into(),
-    }
+    api::import::importer(org_id, "CDD", "test.csv".as_ref())
 }
 
 async fn importing_the_community_list_is_validated_and_idempotent(app: TestApp) {

@@ -33,17 +33,18 @@ const SIGN: &str = "mutation($id: ID!, $v: Int!) { signMou(input: {id: $id, expe
 
 async fn an_mou_is_signed_when_every_lead_and_partner_signs(app: TestApp) {
     let id = app.id_of("mou", "MOU-TOURISM-2020").await;
+    // The demo data created it (version 1) and moved it to NEGOTIATING (2).
     let gsb = app.full("GSB");
     let outsider = app.gql(&gsb, SIGN, json!({ "id": id, "v": 1 })).await;
     assert_eq!(code(&outsider), "NOT_FOUND", "a non-party cannot even see a NEGOTIATING MOU");
     let foundation = app.full("FOUNDATION");
-    let first = app.ok(&foundation, SIGN, json!({ "id": id, "v": 1 })).await;
+    let first = app.ok(&foundation, SIGN, json!({ "id": id, "v": 2 })).await;
     assert_eq!(first["signMou"]["status"], "NEGOTIATING");
-    let twice = app.gql(&foundation, SIGN, json!({ "id": id, "v": 2 })).await;
+    let twice = app.gql(&foundation, SIGN, json!({ "id": id, "v": 3 })).await;
     assert_eq!(code(&twice), "BAD_USER_INPUT");
-    let stale = app.gql(&app.full("CDD"), SIGN, json!({ "id": id, "v": 1 })).await;
+    let stale = app.gql(&app.full("CDD"), SIGN, json!({ "id": id, "v": 2 })).await;
     assert_eq!(code(&stale), "CONFLICT");
-    let done = app.ok(&app.full("CDD"), SIGN, json!({ "id": id, "v": 2 })).await;
+    let done = app.ok(&app.full("CDD"), SIGN, json!({ "id": id, "v": 3 })).await;
     assert_eq!(done["signMou"]["status"], "SIGNED");
     assert!(done["signMou"]["signedOn"].is_string());
     // SIGNED: now every partner sees it, its terms are frozen, and it may be terminated.
@@ -51,14 +52,14 @@ async fn an_mou_is_signed_when_every_lead_and_partner_signs(app: TestApp) {
     assert_eq!(seen["mou"]["status"], "SIGNED");
     let update = "mutation($input: UpdateMouInput!) { updateMou(input: $input) { status version } }";
     let frozen =
-        app.gql(&foundation, update, json!({ "input": { "id": id, "expectedVersion": 3, "titleEn": "x" }})).await;
+        app.gql(&foundation, update, json!({ "input": { "id": id, "expectedVersion": 4, "titleEn": "x" }})).await;
     assert_eq!(code(&frozen), "BAD_USER_INPUT");
     let ended = app
-        .ok(&foundation, update, json!({ "input": { "id": id, "expectedVersion": 3, "status": "TERMINATED" }}))
+        .ok(&foundation, update, json!({ "input": { "id": id, "expectedVersion": 4, "status": "TERMINATED" }}))
         .await;
     assert_eq!(ended["updateMou"]["status"], "TERMINATED");
     let back =
-        app.gql(&foundation, update, json!({ "input": { "id": id, "expectedVersion": 4, "status": "DRAFT" }})).await;
+        app.gql(&foundation, update, json!({ "input": { "id": id, "expectedVersion": 5, "status": "DRAFT" }})).await;
     assert_eq!(code(&back), "BAD_USER_INPUT");
 }
 

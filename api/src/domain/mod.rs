@@ -2,9 +2,9 @@
 //! and the GraphQL layer call into this module, never the other way round.
 
 pub mod access;
+pub mod commands;
 pub mod date;
 pub mod enums;
 pub mod ids;
-pub mod inputs;
 pub mod lifecycle;
 pub mod text;

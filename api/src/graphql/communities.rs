@@ -11,8 +11,8 @@ use super::organizations::{Organization, Province};
 use crate::domain::access::Scope;
 use crate::domain::enums::{AwardCategory, OrderDirection, TourismTier};
 use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{ClassifyCommunityInput, CreateCommunityInput, UpdateCommunityInput};
 use crate::error::AppError;
+use crate::graphql::inputs::{ClassifyCommunityInput, CreateCommunityInput, UpdateCommunityInput};
 use crate::store::communities::{self as store, OrderField};
 use crate::store::nested::Parent;
 
@@ -265,19 +265,20 @@ impl CommunityMutation {
         input: CreateCommunityInput,
         idempotency_key: Option<String>,
     ) -> Result<Community> {
-        let actor = ctx.actor()?;
-        let id = store::create(ctx.store()?, actor, input, idempotency_key.as_deref()).await?;
+        let actor = ctx.writer(Kind::Community)?;
+        let id = store::create(ctx.store()?, actor, input.parse()?, idempotency_key.as_deref()).await?;
         Ok(Community(super::context::reload::<community::Entity>(ctx, id, Kind::Community).await?.into()))
     }
 
     /// Updates a community (`communities:write`), checking `expectedVersion`.
     async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<Community> {
-        Ok(Community(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
+        let actor = ctx.writer(Kind::Community)?;
+        Ok(Community(store::update(ctx.store()?, actor, input.parse()?).await?.into()))
     }
 
     /// Sets or clears a community's tourism tier (`communities:classify`).
     async fn classify_community(&self, ctx: &Context<'_>, input: ClassifyCommunityInput) -> Result<Community> {
-        let id = ids::decode(Kind::Community, &input.id, "id")?;
-        Ok(Community(store::classify(ctx.store()?, ctx.actor()?, id, input.expected_version, input.tier).await?.into()))
+        let actor = ctx.actor_with(Scope::CommunitiesClassify)?;
+        Ok(Community(store::classify(ctx.store()?, actor, input.parse()?).await?.into()))
     }
 }

@@ -26,6 +26,10 @@ pub trait Ctx {
     fn actor(&self) -> AppResult<&Actor>;
     /// The caller, if it holds `scope`; `FORBIDDEN` otherwise.
     fn actor_with(&self, scope: Scope) -> AppResult<&Actor>;
+    /// The caller, if it may write records of `kind` (`access::may_write`);
+    /// checked before the input is validated, so a caller without the scope
+    /// learns nothing about its input.
+    fn writer(&self, kind: crate::domain::ids::Kind) -> AppResult<&Actor>;
     /// The request's batch loaders.
     fn loaders(&self) -> AppResult<&Loaders>;
     /// The database.
@@ -42,6 +46,12 @@ impl Ctx for Context<'_> {
     fn actor_with(&self, scope: Scope) -> AppResult<&Actor> {
         let actor = self.actor()?;
         actor.require(scope)?;
+        Ok(actor)
+    }
+
+    fn writer(&self, kind: crate::domain::ids::Kind) -> AppResult<&Actor> {
+        let actor = self.actor()?;
+        crate::domain::access::may_write(actor, kind)?;
         Ok(actor)
     }
 

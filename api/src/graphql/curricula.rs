@@ -11,8 +11,8 @@ use super::programmes::{self, Programme};
 use crate::domain::access::Scope;
 use crate::domain::enums::{self, CurriculumKind, CurriculumStatus, FocusArea};
 use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{CreateCurriculumInput, UpdateCurriculumInput};
 use crate::error::AppError;
+use crate::graphql::inputs::{CreateCurriculumInput, UpdateCurriculumInput};
 use crate::store::curricula as store;
 
 /// A training curriculum.
@@ -185,12 +185,13 @@ impl CurriculumMutation {
         input: CreateCurriculumInput,
         idempotency_key: Option<String>,
     ) -> Result<Curriculum> {
-        let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
+        let id = store::create(ctx.store()?, ctx.writer(Kind::Curriculum)?, input.parse()?, idempotency_key.as_deref())
+            .await?;
         Ok(Curriculum(super::context::reload::<curriculum::Entity>(ctx, id, Kind::Curriculum).await?.into()))
     }
 
     /// Updates a curriculum: its owner or contributors (`curricula:write`).
     async fn update_curriculum(&self, ctx: &Context<'_>, input: UpdateCurriculumInput) -> Result<Curriculum> {
-        Ok(Curriculum(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
+        Ok(Curriculum(store::update(ctx.store()?, ctx.writer(Kind::Curriculum)?, input.parse()?).await?.into()))
     }
 }

@@ -14,8 +14,8 @@ use super::programmes::{self, Programme};
 use crate::domain::access::Scope;
 use crate::domain::enums::EnrolmentStatus;
 use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
 use crate::error::AppError;
+use crate::graphql::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
 use crate::store::enrolments as store;
 use crate::store::keyset::{Page, PageArgs};
 use crate::store::nested::{CountKey, NestedPage, PageKey, Parent, Related, RelatedRows};
@@ -233,12 +233,16 @@ impl EnrolmentMutation {
         input: NominateCommunityInput,
         idempotency_key: Option<String>,
     ) -> Result<Enrolment> {
-        let id = store::nominate(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
+        let id =
+            store::nominate(ctx.store()?, ctx.writer(Kind::Enrolment)?, input.parse()?, idempotency_key.as_deref())
+                .await?;
         Ok(Enrolment(super::context::reload::<enrolment::Entity>(ctx, id, Kind::Enrolment).await?.into()))
     }
 
     /// Moves an enrolment to another status, as the lifecycle allows (`enrolments:write`).
     async fn transition_enrolment(&self, ctx: &Context<'_>, input: TransitionEnrolmentInput) -> Result<Enrolment> {
-        Ok(Enrolment(store::transition_enrolment(ctx.store()?, ctx.actor()?, input).await?.into()))
+        Ok(Enrolment(
+            store::transition_enrolment(ctx.store()?, ctx.writer(Kind::Enrolment)?, input.parse()?).await?.into(),
+        ))
     }
 }

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod context;
 pub mod curricula;
 pub mod enrolments;
+pub mod inputs;
 pub mod limits;
 pub mod live;
 pub mod mous;

@@ -12,10 +12,10 @@ use crate::domain::access::{self, Scope};
 use crate::domain::date::{Date, wrap};
 use crate::domain::enums::{CommitmentStatus, MouStatus, PartyRole};
 use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{
+use crate::error::AppError;
+use crate::graphql::inputs::{
     CreateCommitmentInput, CreateMouInput, SignMouInput, UpdateCommitmentInput, UpdateMouInput,
 };
-use crate::error::AppError;
 use crate::store::mous as store;
 
 /// A memorandum of understanding between partners.
@@ -235,19 +235,19 @@ impl MouMutation {
         input: CreateMouInput,
         idempotency_key: Option<String>,
     ) -> Result<Mou> {
-        let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
+        let id =
+            store::create(ctx.store()?, ctx.writer(Kind::Mou)?, input.parse()?, idempotency_key.as_deref()).await?;
         Ok(Mou(super::context::reload::<mou::Entity>(ctx, id, Kind::Mou).await?.into()))
     }
 
     /// Updates an MOU's terms or status: its lead and partners (`mous:write`).
     async fn update_mou(&self, ctx: &Context<'_>, input: UpdateMouInput) -> Result<Mou> {
-        Ok(Mou(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
+        Ok(Mou(store::update(ctx.store()?, ctx.writer(Kind::Mou)?, input.parse()?).await?.into()))
     }
 
     /// Records the caller's organisation's signature on a NEGOTIATING MOU (`mous:write`).
     async fn sign_mou(&self, ctx: &Context<'_>, input: SignMouInput) -> Result<Mou> {
-        let id = ids::decode(Kind::Mou, &input.id, "id")?;
-        Ok(Mou(store::sign(ctx.store()?, ctx.actor()?, id, input.expected_version).await?.into()))
+        Ok(Mou(store::sign(ctx.store()?, ctx.writer(Kind::Mou)?, input.parse()?).await?.into()))
     }
 
     /// Adds a commitment to an MOU: one of its parties (`mous:write`).
@@ -257,12 +257,20 @@ impl MouMutation {
         input: CreateCommitmentInput,
         idempotency_key: Option<String>,
     ) -> Result<Commitment> {
-        let id = store::create_commitment(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
+        let id = store::create_commitment(
+            ctx.store()?,
+            ctx.writer(Kind::Commitment)?,
+            input.parse()?,
+            idempotency_key.as_deref(),
+        )
+        .await?;
         Ok(Commitment(super::context::reload::<commitment::Entity>(ctx, id, Kind::Commitment).await?.into()))
     }
 
     /// Updates a commitment: its owner or the MOU's lead (`mous:write`).
     async fn update_commitment(&self, ctx: &Context<'_>, input: UpdateCommitmentInput) -> Result<Commitment> {
-        Ok(Commitment(store::update_commitment(ctx.store()?, ctx.actor()?, input).await?.into()))
+        Ok(Commitment(
+            store::update_commitment(ctx.store()?, ctx.writer(Kind::Commitment)?, input.parse()?).await?.into(),
+        ))
     }
 }

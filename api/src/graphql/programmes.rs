@@ -13,8 +13,8 @@ use crate::domain::access::Scope;
 use crate::domain::date::{Date, wrap};
 use crate::domain::enums::{self, ProgrammeStatus, ProgrammeTheme, TourismTier};
 use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{CreateProgrammeInput, UpdateProgrammeInput};
 use crate::error::AppError;
+use crate::graphql::inputs::{CreateProgrammeInput, UpdateProgrammeInput};
 use crate::store::nested::Parent;
 use crate::store::programmes as store;
 
@@ -186,12 +186,13 @@ impl ProgrammeMutation {
         input: CreateProgrammeInput,
         idempotency_key: Option<String>,
     ) -> Result<Programme> {
-        let id = store::create(ctx.store()?, ctx.actor()?, input, idempotency_key.as_deref()).await?;
+        let id = store::create(ctx.store()?, ctx.writer(Kind::Programme)?, input.parse()?, idempotency_key.as_deref())
+            .await?;
         Ok(Programme(super::context::reload::<programme::Entity>(ctx, id, Kind::Programme).await?.into()))
     }
 
     /// Updates a programme: its lead or partners (`programmes:write`).
     async fn update_programme(&self, ctx: &Context<'_>, input: UpdateProgrammeInput) -> Result<Programme> {
-        Ok(Programme(store::update(ctx.store()?, ctx.actor()?, input).await?.into()))
+        Ok(Programme(store::update(ctx.store()?, ctx.writer(Kind::Programme)?, input.parse()?).await?.into()))
     }
 }

@@ -29,6 +29,51 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Like [`record`] for many records of `kind` that `actor` changed in the
+/// same way, in one statement per 500 events (the import's batches).
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    operation: ChangeOperation,
+    kind: Kind,
+    ids: &[i64],
+    fields: &[&str],
+) -> AppResult<()> {
+    use sea_orm::sea_query::{Alias, Query};
+    let mut fields: Vec<&str> = fields.to_vec();
+    fields.sort_unstable();
+    fields.dedup();
+    let fields = fields.join(" ");
+    let subject: String = actor.subject.chars().take(200).collect();
+    let table = match conn.get_database_backend() {
+        DbBackend::Postgres => "change_event_inbox",
+        _ => "change_events",
+    };
+    let at = now();
+    for chunk in ids.chunks(500) {
+        let mut statement = Query::insert();
+        statement.into_table(Alias::new(table)).columns(
+            ["at", "operation", "entity_type", "entity_id", "actor_org_id", "subject", "changed_fields"]
+                .map(Alias::new),
+        );
+        for id in chunk {
+            statement
+                .values([
+                    at.into(),
+                    operation.as_str().into(),
+                    kind.name().into(),
+                    (*id).into(),
+                    actor.org_id.into(),
+                    subject.as_str().into(),
+                    fields.as_str().into(),
+                ])
+                .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
+        }
+        conn.execute(&statement).await?;
+    }
+    Ok(())
+}
+
 /// Inserts one event row.
 ///
 /// The feed is read in id order, so ids must become visible in commit

@@ -6,14 +6,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 
 use super::keyset::{self, Page, PageArgs, SortKey, SortValue};
 use super::search::{contains_pattern, search_condition};
-use super::versioned::{bump, current, diff};
+use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now};
-use crate::domain::access::{Actor, Scope};
+use crate::domain::access::{self, Actor};
+use crate::domain::commands::{Award, Classification, CommunityChanges, Contact, NewCommunity};
 use crate::domain::enums::{AwardCategory, ChangeOperation, OrderDirection, TourismTier};
-use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{AwardInput, ContactInput, CreateCommunityInput, UpdateCommunityInput};
+use crate::domain::ids::Kind;
 use crate::domain::lifecycle::ENDED_STATUSES;
-use crate::domain::text::{self, limits};
+
 use crate::error::{AppError, AppResult};
 
 /// Which communities to list.
@@ -118,58 +118,29 @@ pub async fn by_code(store: &Store, code: &str) -> AppResult<Option<community::M
     Ok(community::Entity::find().filter(community::Column::Code.eq(code.trim().to_uppercase())).one(&store.db).await?)
 }
 
-async fn check_province<C: ConnectionTrait>(conn: &C, code: &str) -> AppResult<String> {
-    let code = code.trim().to_uppercase();
-    match province::Entity::find_by_id(code.clone()).one(conn).await? {
-        Some(_) => Ok(code),
-        None => Err(AppError::bad_input("provinceCode", format!("{code} is not a Thai province code (e.g. TH-57)"))),
-    }
-}
-
-/// Validated contact columns (name, phone, email).
+/// Contact columns (name, phone, email).
 type ContactColumns = (Option<String>, Option<String>, Option<String>);
 
-fn contact_columns(actor: &Actor, contact: &ContactInput) -> AppResult<ContactColumns> {
-    crate::domain::access::may_read_contacts(actor)?;
-    Ok((
-        Some(text::required("contact.name", &contact.name, limits::CONTACT_NAME)?),
-        text::optional("contact.phone", contact.phone.as_deref(), limits::PHONE)?,
-        text::email("contact.email", contact.email.as_deref())?,
-    ))
-}
-
-fn validate_awards(awards: &[AwardInput]) -> AppResult<Vec<(i32, AwardCategory, Option<String>)>> {
-    if awards.len() > 50 {
-        return Err(AppError::bad_input("awards", "at most 50 awards"));
+fn contact_columns(contact: Option<&Contact>) -> ContactColumns {
+    match contact {
+        Some(c) => (Some(c.name.clone()), c.phone.clone(), c.email.clone()),
+        None => (None, None, None),
     }
-    awards
-        .iter()
-        .map(|a| {
-            if !(1950..=2100).contains(&a.year) {
-                return Err(AppError::bad_input("awards.year", "year must be between 1950 and 2100"));
-            }
-            Ok((a.year, a.category, text::optional("awards.title", a.title.as_deref(), limits::NAME)?))
-        })
-        .collect()
 }
 
-async fn replace_awards<C: ConnectionTrait>(
-    conn: &C,
-    community_id: i64,
-    awards: Vec<(i32, AwardCategory, Option<String>)>,
-) -> AppResult<()> {
+async fn replace_awards<C: ConnectionTrait>(conn: &C, community_id: i64, awards: &[Award]) -> AppResult<()> {
     // Awards are owned rows of the community (a value list), replaced whole;
     // the community itself is never deleted.
     community_award::Entity::delete_many()
         .filter(community_award::Column::CommunityId.eq(community_id))
         .exec(conn)
         .await?;
-    for (year, category, title) in awards {
+    for award in awards {
         community_award::ActiveModel {
             community_id: Set(community_id),
-            year: Set(year),
-            category: Set(category.as_str().to_owned()),
-            title: Set(title),
+            year: Set(award.year),
+            category: Set(award.category.as_str().to_owned()),
+            title: Set(award.title.clone()),
             ..Default::default()
         }
         .insert(conn)
@@ -178,150 +149,273 @@ async fn replace_awards<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Creates a community; returns its id.
-pub async fn create(store: &Store, actor: &Actor, input: CreateCommunityInput, key: Option<&str>) -> AppResult<i64> {
-    actor.require(Scope::CommunitiesWrite)?;
-    let code = text::code("code", &input.code)?;
-    let name_th = text::required("nameTh", &input.name_th, limits::NAME)?;
-    let name_en = text::optional("nameEn", input.name_en.as_deref(), limits::NAME)?;
-    let district = text::optional("district", input.district.as_deref(), limits::PLACE)?;
-    let subdistrict = text::optional("subdistrict", input.subdistrict.as_deref(), limits::PLACE)?;
-    let village_no = text::non_negative("villageNo", input.village_no)?;
-    let households = text::non_negative("households", input.households)?;
-    let description = text::optional("description", input.description.as_deref(), limits::LONG)?;
-    let contact = input.contact.as_ref().map(|c| contact_columns(actor, c)).transpose()?.unwrap_or_default();
-    let awards = validate_awards(input.awards.as_deref().unwrap_or_default())?;
-    let fingerprint_input = serde_json::to_value(&input).unwrap_or_default();
-    let province_code = input.province_code.clone();
-    let actor_for_tx = actor.clone();
+/// Creates a community (the `createCommunity` mutation); returns its id.
+/// A repeated idempotency key returns the first call's id.
+pub async fn create(store: &Store, actor: &Actor, new: NewCommunity, key: Option<&str>) -> AppResult<i64> {
+    access::may_write(actor, Kind::Community)?;
+    let fingerprint = serde_json::to_value(&new).unwrap_or_default();
+    let actor_tx = actor.clone();
     idempotency::create(
         store,
         actor,
         key,
         "createCommunity",
         Kind::Community,
-        &fingerprint_input,
-        Box::new(move |tx| {
-            Box::pin(async move {
-                let province_code = check_province(tx, &province_code).await?;
-                let at = now();
-                let created = community::ActiveModel {
-                    code: Set(code),
-                    name_th: Set(name_th),
-                    name_en: Set(name_en),
-                    province_code: Set(province_code),
-                    district: Set(district),
-                    subdistrict: Set(subdistrict),
-                    village_no: Set(village_no),
-                    households: Set(households),
-                    description: Set(description),
-                    tourism_tier: Set(None),
-                    tier_assessed_by: Set(None),
-                    tier_assessed_at: Set(None),
-                    contact_name: Set(contact.0),
-                    contact_phone: Set(contact.1),
-                    contact_email: Set(contact.2),
-                    created_by: Set(actor_for_tx.org_id),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(tx)
-                .await?;
-                replace_awards(tx, created.id, awards).await?;
-                changes::record(tx, &actor_for_tx, ChangeOperation::Created, Kind::Community, created.id, &["*"])
-                    .await?;
-                Ok(created.id)
-            })
-        }),
+        &fingerprint,
+        Box::new(move |tx| Box::pin(async move { create_in(tx, &actor_tx, &new).await })),
     )
     .await
 }
 
-/// Updates a community; absent fields stay as they are.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -> AppResult<community::Model> {
-    actor.require(Scope::CommunitiesWrite)?;
-    let id = ids::decode(Kind::Community, &input.id, "id")?;
-    let name_th = input.name_th.as_deref().map(|v| text::required("nameTh", v, limits::NAME)).transpose()?;
-    let name_en = input.name_en.as_deref().map(|v| text::optional("nameEn", Some(v), limits::NAME)).transpose()?;
-    let district = input.district.as_deref().map(|v| text::optional("district", Some(v), limits::PLACE)).transpose()?;
-    let subdistrict =
-        input.subdistrict.as_deref().map(|v| text::optional("subdistrict", Some(v), limits::PLACE)).transpose()?;
-    let village_no = text::non_negative("villageNo", input.village_no)?;
-    let households = text::non_negative("households", input.households)?;
-    let description =
-        input.description.as_deref().map(|v| text::optional("description", Some(v), limits::LONG)).transpose()?;
-    let contact = input.contact.as_ref().map(|c| contact_columns(actor, c)).transpose()?;
-    let awards = input.awards.as_deref().map(validate_awards).transpose()?;
+/// Creates a community inside `conn`: [`create_many_in`] with one.
+pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewCommunity) -> AppResult<i64> {
+    Ok(create_many_in(conn, actor, std::slice::from_ref(new)).await?[0])
+}
 
+/// Creates communities inside `conn`, the one write path of new communities
+/// (API, CSV import, demo data): scope and personal-data rules, the province
+/// check (one query for the batch), version 1 and a `CREATED` event each.
+/// Returns the ids in order.
+pub async fn create_many_in<C: ConnectionTrait>(conn: &C, actor: &Actor, news: &[NewCommunity]) -> AppResult<Vec<i64>> {
+    access::may_write(actor, Kind::Community)?;
+    if news.iter().any(|n| n.contact.is_some()) {
+        access::may_read_contacts(actor)?;
+    }
+    if news.iter().any(|n| n.tier.is_some()) {
+        access::may_classify(actor)?;
+    }
+    check_provinces(conn, news.iter().map(|n| n.province_code.as_str())).await?;
+    let at = now();
+    let mut ids = Vec::with_capacity(news.len());
+    for chunk in news.chunks(200) {
+        let rows = chunk.iter().map(|new| {
+            let contact = contact_columns(new.contact.as_ref());
+            community::ActiveModel {
+                code: Set(new.code.clone()),
+                name_th: Set(new.name_th.clone()),
+                name_en: Set(new.name_en.clone()),
+                province_code: Set(new.province_code.clone()),
+                district: Set(new.district.clone()),
+                subdistrict: Set(new.subdistrict.clone()),
+                village_no: Set(new.village_no),
+                households: Set(new.households),
+                description: Set(new.description.clone()),
+                tourism_tier: Set(new.tier.map(|t| t.as_str().to_owned())),
+                tier_assessed_by: Set(new.tier.map(|_| actor.org_id)),
+                tier_assessed_at: Set(new.tier.map(|_| at)),
+                contact_name: Set(contact.0),
+                contact_phone: Set(contact.1),
+                contact_email: Set(contact.2),
+                created_by: Set(actor.org_id),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        });
+        // One statement per chunk; RETURNING's row order is not guaranteed,
+        // so ids are matched back by (unique) code.
+        let created: std::collections::HashMap<String, i64> = community::Entity::insert_many(rows)
+            .exec_with_returning(conn)
+            .await?
+            .into_iter()
+            .map(|m| (m.code, m.id))
+            .collect();
+        let chunk_ids: Vec<i64> = chunk
+            .iter()
+            .map(|new| created.get(&new.code).copied().ok_or_else(|| AppError::internal("insert returned no row")))
+            .collect::<AppResult<_>>()?;
+        for (new, id) in chunk.iter().zip(&chunk_ids) {
+            if !new.awards.is_empty() {
+                replace_awards(conn, *id, &new.awards).await?;
+            }
+        }
+        changes::record_many(conn, actor, ChangeOperation::Created, Kind::Community, &chunk_ids, &["*"]).await?;
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
+/// `BAD_USER_INPUT` unless every code is a Thai province code.
+async fn check_provinces<'a, C: ConnectionTrait>(conn: &C, codes: impl Iterator<Item = &'a str>) -> AppResult<()> {
+    let mut wanted: Vec<&str> = codes.collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for chunk in wanted.chunks(500) {
+        let found: Vec<String> = province::Entity::find()
+            .filter(province::Column::Code.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| p.code)
+            .collect();
+        if let Some(code) = chunk.iter().find(|c| !found.iter().any(|f| f == *c)) {
+            return Err(AppError::bad_input(
+                "provinceCode",
+                format!("{code} is not a Thai province code (e.g. TH-57)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Updates a community (the `updateCommunity` mutation); absent fields stay as they are.
+pub async fn update(store: &Store, actor: &Actor, changes: CommunityChanges) -> AppResult<community::Model> {
+    access::may_write(actor, Kind::Community)?;
     let tx = store.begin_write().await?;
-    let cur: community::Model =
-        current::<community::Entity, _>(&tx, Kind::Community, id, input.expected_version, |m| m.version).await?;
+    update_in(&tx, actor, &changes).await?;
+    commit_returning::<community::Entity>(store, tx, changes.id).await
+}
+
+/// Applies `changes` inside `conn`: [`update_many_in`] with one.
+pub async fn update_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    changes: &CommunityChanges,
+) -> AppResult<Vec<&'static str>> {
+    Ok(update_many_in(conn, actor, std::slice::from_ref(changes)).await?.swap_remove(0))
+}
+
+/// Applies changes inside `conn`, the one write path of community changes
+/// (API and CSV import; one query reads the current rows of the batch).
+/// Returns, for each, the names of the fields that changed: when none did,
+/// nothing is written; otherwise the version rises by one and an `UPDATED`
+/// event names the fields.
+pub async fn update_many_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    batch: &[CommunityChanges],
+) -> AppResult<Vec<Vec<&'static str>>> {
+    access::may_write(actor, Kind::Community)?;
+    if batch.iter().any(|c| c.contact.is_some()) {
+        access::may_read_contacts(actor)?;
+    }
+    if batch.iter().any(|c| c.tier.is_some()) {
+        access::may_classify(actor)?;
+    }
+    check_provinces(conn, batch.iter().filter_map(|c| c.province_code.as_deref())).await?;
+    let mut rows = std::collections::HashMap::with_capacity(batch.len());
+    for chunk in batch.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+        for row in community::Entity::find().filter(community::Column::Id.is_in(ids)).all(conn).await? {
+            rows.insert(row.id, row);
+        }
+    }
+    let mut changed = Vec::with_capacity(batch.len());
+    for changes in batch {
+        let Some(cur) = rows.get(&changes.id) else {
+            return Err(AppError::not_found("no Community with that id"));
+        };
+        if let Some(expected) = changes.expected_version {
+            check_version(Kind::Community, cur.version, expected)?;
+        }
+        changed.push(apply_changes(conn, actor, cur, changes).await?);
+    }
+    Ok(changed)
+}
+
+async fn apply_changes<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    cur: &community::Model,
+    changes: &CommunityChanges,
+) -> AppResult<Vec<&'static str>> {
+    let id = cur.id;
     let mut fields = Vec::new();
     let mut am = <community::ActiveModel as Default>::default();
-    if let Some(v) = diff(&mut fields, "nameTh", &cur.name_th, name_th) {
+    if let Some(v) = diff(&mut fields, "nameTh", &cur.name_th, changes.name_th.clone()) {
         am.name_th = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "nameEn", &cur.name_en, name_en) {
+    if let Some(v) = diff(&mut fields, "nameEn", &cur.name_en, changes.name_en.clone()) {
         am.name_en = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "district", &cur.district, district) {
+    if let Some(v) = diff(&mut fields, "province", &cur.province_code, changes.province_code.clone()) {
+        am.province_code = Set(v);
+    }
+    if let Some(v) = diff(&mut fields, "district", &cur.district, changes.district.clone()) {
         am.district = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "subdistrict", &cur.subdistrict, subdistrict) {
+    if let Some(v) = diff(&mut fields, "subdistrict", &cur.subdistrict, changes.subdistrict.clone()) {
         am.subdistrict = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "villageNo", &cur.village_no, village_no.map(Some)) {
+    if let Some(v) = diff(&mut fields, "villageNo", &cur.village_no, changes.village_no) {
         am.village_no = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "households", &cur.households, households.map(Some)) {
+    if let Some(v) = diff(&mut fields, "households", &cur.households, changes.households) {
         am.households = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "description", &cur.description, description) {
+    if let Some(v) = diff(&mut fields, "description", &cur.description, changes.description.clone()) {
         am.description = Set(v);
     }
     let current_contact = (cur.contact_name.clone(), cur.contact_phone.clone(), cur.contact_email.clone());
+    let contact = changes.contact.as_ref().map(|c| contact_columns(Some(c)));
     if let Some((name, phone, email)) = diff(&mut fields, "contact", &current_contact, contact) {
         am.contact_name = Set(name);
         am.contact_phone = Set(phone);
         am.contact_email = Set(email);
     }
-    if let Some(awards) = awards {
+    let tier = changes.tier.map(|t| t.map(|t| t.as_str().to_owned()));
+    if let Some(v) = diff(&mut fields, "tourismTier", &cur.tourism_tier, tier) {
+        fields.extend(["tierAssessedBy", "tierAssessedAt"]);
+        am.tier_assessed_by = Set(v.as_ref().map(|_| actor.org_id));
+        am.tier_assessed_at = Set(v.as_ref().map(|_| now()));
+        am.tourism_tier = Set(v);
+    }
+    if let Some(awards) = &changes.awards {
         let existing = community_award::Entity::find()
             .filter(community_award::Column::CommunityId.eq(id))
-            .all(&tx)
+            .all(conn)
             .await?
             .into_iter()
             .map(|a| (a.year, a.category, a.title))
             .collect::<Vec<_>>();
-        let wanted: Vec<_> = awards.iter().map(|(y, c, t)| (*y, c.as_str().to_owned(), t.clone())).collect();
+        let wanted: Vec<_> = awards.iter().map(|a| (a.year, a.category.as_str().to_owned(), a.title.clone())).collect();
         if existing != wanted {
             fields.push("awards");
-            replace_awards(&tx, id, awards).await?;
+            replace_awards(conn, id, awards).await?;
         }
     }
     if fields.is_empty() {
-        return commit_returning::<community::Entity>(store, tx, id).await;
+        return Ok(fields);
     }
-    bump(&tx, am, id, input.expected_version, Kind::Community).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
-    commit_returning::<community::Entity>(store, tx, id).await
+    fields.sort_unstable();
+    bump(conn, am, id, cur.version, Kind::Community).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
+    Ok(fields)
 }
 
-/// Sets (or clears) a community's tourism tier, noting who assessed it.
-pub async fn classify(
-    store: &Store,
-    actor: &Actor,
-    id: i64,
-    expected_version: i32,
-    tier: Option<TourismTier>,
-) -> AppResult<community::Model> {
-    actor.require(Scope::CommunitiesClassify)?;
+/// The community `id` as it is now: `NOT_FOUND` if missing, `CONFLICT` unless
+/// its version is `expected` (when given).
+async fn current_row<C: ConnectionTrait>(conn: &C, id: i64, expected: Option<i32>) -> AppResult<community::Model> {
+    let Some(cur) = community::Entity::find_by_id(id).one(conn).await? else {
+        return Err(AppError::not_found("no Community with that id"));
+    };
+    if let Some(expected) = expected {
+        check_version(Kind::Community, cur.version, expected)?;
+    }
+    Ok(cur)
+}
+
+/// Sets (or clears) a community's tourism tier (the `classifyCommunity`
+/// mutation), noting who assessed it.
+pub async fn classify(store: &Store, actor: &Actor, classification: Classification) -> AppResult<community::Model> {
+    access::may_classify(actor)?;
     let tx = store.begin_write().await?;
-    let cur: community::Model =
-        current::<community::Entity, _>(&tx, Kind::Community, id, expected_version, |m| m.version).await?;
-    let tier = tier.map(|t| t.as_str().to_owned());
+    classify_in(&tx, actor, &classification).await?;
+    commit_returning::<community::Entity>(store, tx, classification.id).await
+}
+
+/// Classifies inside `conn`, the one write path of tiers (API and CSV
+/// import): the assessment is recorded even when the tier is unchanged.
+pub async fn classify_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    classification: &Classification,
+) -> AppResult<()> {
+    access::may_classify(actor)?;
+    let id = classification.id;
+    let cur = current_row(conn, id, classification.expected_version).await?;
+    let tier = classification.tier.map(|t| t.as_str().to_owned());
     let am = community::ActiveModel {
         tourism_tier: Set(tier.clone()),
         tier_assessed_by: Set(tier.as_ref().map(|_| actor.org_id)),
@@ -332,7 +426,7 @@ pub async fn classify(
     if cur.tourism_tier != tier {
         fields.push("tourismTier");
     }
-    bump(&tx, am, id, expected_version, Kind::Community).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
-    commit_returning::<community::Entity>(store, tx, id).await
+    bump(conn, am, id, cur.version, Kind::Community).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
+    Ok(())
 }

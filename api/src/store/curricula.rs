@@ -10,12 +10,12 @@ use sea_orm::{
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
-use crate::domain::access::{self, Actor, CurriculumFacts, Scope};
+use crate::domain::access::{self, Actor, CurriculumFacts};
+use crate::domain::commands::{CurriculumChanges, Module, NewCurriculum};
 use crate::domain::enums::{self, ChangeOperation, CurriculumKind, CurriculumStatus, FocusArea};
-use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{CreateCurriculumInput, CurriculumModuleInput, UpdateCurriculumInput};
+use crate::domain::ids::Kind;
 use crate::domain::lifecycle::{self, CURRICULUM_MOVES};
-use crate::domain::text::{self, limits};
+
 use crate::error::{AppError, AppResult};
 
 /// The keyset of the curriculum list (creation order).
@@ -67,41 +67,17 @@ pub async fn by_code(store: &Store, code: &str) -> AppResult<Option<curriculum::
         .await?)
 }
 
-type Module = (String, Option<f64>, Option<String>);
+type ModuleRow = (String, Option<f64>, Option<String>);
 
-fn validate_modules(modules: &[CurriculumModuleInput]) -> AppResult<Vec<Module>> {
-    if modules.len() > 100 {
-        return Err(AppError::bad_input("modules", "at most 100 modules"));
-    }
-    modules
-        .iter()
-        .map(|m| {
-            if let Some(h) = m.hours
-                && !(h.is_finite() && (0.0..=10_000.0).contains(&h))
-            {
-                return Err(AppError::bad_input("modules.hours", "hours must be between 0 and 10000"));
-            }
-            Ok((
-                text::required("modules.title", &m.title, limits::NAME)?,
-                m.hours,
-                text::optional("modules.objectives", m.objectives.as_deref(), limits::LONG)?,
-            ))
-        })
-        .collect()
-}
-
-fn validate_areas(areas: &[FocusArea]) -> AppResult<String> {
-    if areas.is_empty() {
-        return Err(AppError::bad_input("focusAreas", "a curriculum has at least one focus area"));
-    }
-    Ok(enums::join_list(areas, FocusArea::as_str))
+fn module_rows(modules: &[Module]) -> Vec<ModuleRow> {
+    modules.iter().map(|m| (m.title.clone(), m.hours, m.objectives.clone())).collect()
 }
 
 async fn replace_parts<C: ConnectionTrait>(
     conn: &C,
     id: i64,
     contributors: Option<&[i64]>,
-    modules: Option<Vec<Module>>,
+    modules: Option<Vec<ModuleRow>>,
     models: Option<&[i64]>,
 ) -> AppResult<()> {
     if let Some(list) = contributors {
@@ -146,20 +122,11 @@ async fn replace_parts<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Creates a curriculum in DRAFT; the caller's organisation owns it.
-pub async fn create(store: &Store, actor: &Actor, input: CreateCurriculumInput, key: Option<&str>) -> AppResult<i64> {
-    actor.require(Scope::CurriculaWrite)?;
-    let code = text::code("code", &input.code)?;
-    let title_th = text::required("titleTh", &input.title_th, limits::NAME)?;
-    let title_en = text::optional("titleEn", input.title_en.as_deref(), limits::NAME)?;
-    let areas = validate_areas(&input.focus_areas)?;
-    let modules = validate_modules(input.modules.as_deref().unwrap_or_default())?;
-    let mut contributors =
-        organizations::ids_for_codes(store, input.contributor_codes.as_deref().unwrap_or_default(), "contributorCodes")
-            .await?;
-    contributors.retain(|c| *c != actor.org_id);
-    let models_in = input.model_community_ids.clone().unwrap_or_default();
-    let fingerprint = serde_json::to_value(&input).unwrap_or_default();
+/// Creates a curriculum in DRAFT (the `createCurriculum` mutation); the
+/// caller's organisation owns it.
+pub async fn create(store: &Store, actor: &Actor, new: NewCurriculum, key: Option<&str>) -> AppResult<i64> {
+    access::may_write(actor, Kind::Curriculum)?;
+    let fingerprint = serde_json::to_value(&new).unwrap_or_default();
     let actor_tx = actor.clone();
     idempotency::create(
         store,
@@ -168,39 +135,43 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateCurriculumInput, 
         "createCurriculum",
         Kind::Curriculum,
         &fingerprint,
-        Box::new(move |tx| {
-            Box::pin(async move {
-                let models = super::existing_ids::<community::Entity, _>(
-                    tx,
-                    &models_in,
-                    Kind::Community,
-                    "modelCommunityIds",
-                    200,
-                )
-                .await?;
-                let at = now();
-                let created = curriculum::ActiveModel {
-                    code: Set(code),
-                    title_th: Set(title_th),
-                    title_en: Set(title_en),
-                    kind: Set(input.kind.as_str().to_owned()),
-                    status: Set(CurriculumStatus::Draft.as_str().to_owned()),
-                    focus_areas: Set(areas),
-                    owner_id: Set(actor_tx.org_id),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(tx)
-                .await?;
-                replace_parts(tx, created.id, Some(&contributors), Some(modules), Some(&models)).await?;
-                changes::record(tx, &actor_tx, ChangeOperation::Created, Kind::Curriculum, created.id, &["*"]).await?;
-                Ok(created.id)
-            })
-        }),
+        Box::new(move |tx| Box::pin(async move { create_in(tx, &actor_tx, &new).await })),
     )
     .await
+}
+
+/// Creates a curriculum inside `conn` (API and demo data): contributors and
+/// model communities must exist; version 1 and the `CREATED` event.
+pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewCurriculum) -> AppResult<i64> {
+    access::may_write(actor, Kind::Curriculum)?;
+    let mut contributors = organizations::ids_for_codes(conn, &new.contributor_codes, "contributorCodes").await?;
+    contributors.retain(|c| *c != actor.org_id);
+    let models = super::existing_ids::<community::Entity, _>(
+        conn,
+        &new.model_community_ids,
+        Kind::Community,
+        "modelCommunityIds",
+    )
+    .await?;
+    let at = now();
+    let created = curriculum::ActiveModel {
+        code: Set(new.code.clone()),
+        title_th: Set(new.title_th.clone()),
+        title_en: Set(new.title_en.clone()),
+        kind: Set(new.kind.as_str().to_owned()),
+        status: Set(CurriculumStatus::Draft.as_str().to_owned()),
+        focus_areas: Set(enums::join_list(&new.focus_areas, FocusArea::as_str)),
+        owner_id: Set(actor.org_id),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    replace_parts(conn, created.id, Some(&contributors), Some(module_rows(&new.modules)), Some(&models)).await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Curriculum, created.id, &["*"]).await?;
+    Ok(created.id)
 }
 
 /// The contributor ids of a curriculum.
@@ -216,41 +187,51 @@ pub async fn contributor_ids<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult
     Ok(ids)
 }
 
-/// Updates a curriculum: its owner or contributors.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) -> AppResult<curriculum::Model> {
-    actor.require(Scope::CurriculaWrite)?;
-    let id = ids::decode(Kind::Curriculum, &input.id, "id")?;
-    let title_th = input.title_th.as_deref().map(|v| text::required("titleTh", v, limits::NAME)).transpose()?;
-    let title_en = input.title_en.as_deref().map(|v| text::optional("titleEn", Some(v), limits::NAME)).transpose()?;
-    let areas = input.focus_areas.as_deref().map(validate_areas).transpose()?;
-    let modules = input.modules.as_deref().map(validate_modules).transpose()?;
-    let contributors = match &input.contributor_codes {
-        Some(codes) => Some(organizations::ids_for_codes(store, codes, "contributorCodes").await?),
+/// Updates a curriculum (the `updateCurriculum` mutation): its owner or contributors.
+pub async fn update(store: &Store, actor: &Actor, changes: CurriculumChanges) -> AppResult<curriculum::Model> {
+    access::may_write(actor, Kind::Curriculum)?;
+    let tx = store.begin_write().await?;
+    update_in(&tx, actor, &changes).await?;
+    commit_returning::<curriculum::Entity>(store, tx, changes.id).await
+}
+
+/// Applies `changes` inside `conn` (API and demo data): the editor rule, the
+/// lifecycle, and, when a field changed, the version and the `UPDATED` event.
+pub async fn update_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    changes: &CurriculumChanges,
+) -> AppResult<Vec<&'static str>> {
+    access::may_write(actor, Kind::Curriculum)?;
+    let id = changes.id;
+    let contributors = match &changes.contributor_codes {
+        Some(codes) => Some(organizations::ids_for_codes(conn, codes, "contributorCodes").await?),
         None => None,
     };
-
-    let tx = store.begin_write().await?;
-    let Some(found) = curriculum::Entity::find_by_id(id).one(&tx).await? else {
+    let Some(found) = curriculum::Entity::find_by_id(id).one(conn).await? else {
         return Err(AppError::not_found("no Curriculum with that id"));
     };
-    let facts = CurriculumFacts { owner: found.owner_id, contributors: contributor_ids(&tx, id).await? };
+    let facts = CurriculumFacts { owner: found.owner_id, contributors: contributor_ids(conn, id).await? };
     access::may_edit_curriculum(actor, &facts)?;
     // The row read above is the current one: check its version, do not read it again.
-    check_version(Kind::Curriculum, found.version, input.expected_version)?;
+    if let Some(expected) = changes.expected_version {
+        check_version(Kind::Curriculum, found.version, expected)?;
+    }
     let cur = found;
     let mut fields = Vec::new();
     let mut am = <curriculum::ActiveModel as Default>::default();
-    if let Some(v) = diff(&mut fields, "titleTh", &cur.title_th, title_th) {
+    if let Some(v) = diff(&mut fields, "titleTh", &cur.title_th, changes.title_th.clone()) {
         am.title_th = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "titleEn", &cur.title_en, title_en) {
+    if let Some(v) = diff(&mut fields, "titleEn", &cur.title_en, changes.title_en.clone()) {
         am.title_en = Set(v);
     }
+    let areas = changes.focus_areas.as_deref().map(|a| enums::join_list(a, FocusArea::as_str));
     if let Some(v) = diff(&mut fields, "focusAreas", &cur.focus_areas, areas) {
         am.focus_areas = Set(v);
     }
     let status = CurriculumStatus::parse(&cur.status)?;
-    if let Some(to) = input.status.filter(|to| *to != status) {
+    if let Some(to) = changes.status.filter(|to| *to != status) {
         lifecycle::check_move("status", CURRICULUM_MOVES, status, to)?;
         fields.push("status");
         am.status = Set(to.as_str().to_owned());
@@ -260,27 +241,26 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
         list
     });
     let contributors = diff(&mut fields, "contributors", &facts.contributors, contributors);
-    let modules = match modules {
+    let modules = match &changes.modules {
         Some(list) => {
-            let existing: Vec<Module> = curriculum_module::Entity::find()
+            let existing: Vec<ModuleRow> = curriculum_module::Entity::find()
                 .filter(curriculum_module::Column::CurriculumId.eq(id))
-                .all(&tx)
+                .all(conn)
                 .await?
                 .into_iter()
                 .map(|m| (m.title, m.hours, m.objectives))
                 .collect();
-            diff(&mut fields, "modules", &existing, Some(list))
+            diff(&mut fields, "modules", &existing, Some(module_rows(list)))
         }
         None => None,
     };
-    let models = match &input.model_community_ids {
+    let models = match &changes.model_community_ids {
         Some(ids_in) => {
             let wanted =
-                super::existing_ids::<community::Entity, _>(&tx, ids_in, Kind::Community, "modelCommunityIds", 200)
-                    .await?;
+                super::existing_ids::<community::Entity, _>(conn, ids_in, Kind::Community, "modelCommunityIds").await?;
             let mut existing: Vec<i64> = curriculum_model_community::Entity::find()
                 .filter(curriculum_model_community::Column::CurriculumId.eq(id))
-                .all(&tx)
+                .all(conn)
                 .await?
                 .into_iter()
                 .map(|m| m.community_id)
@@ -291,10 +271,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
         None => None,
     };
     if fields.is_empty() {
-        return commit_returning::<curriculum::Entity>(store, tx, id).await;
+        return Ok(fields);
     }
-    replace_parts(&tx, id, contributors.as_deref(), modules, models.as_deref()).await?;
-    bump(&tx, am, id, input.expected_version, Kind::Curriculum).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Curriculum, id, &fields).await?;
-    commit_returning::<curriculum::Entity>(store, tx, id).await
+    replace_parts(conn, id, contributors.as_deref(), modules, models.as_deref()).await?;
+    bump(conn, am, id, cur.version, Kind::Curriculum).await?;
+    super::changes::record(conn, actor, ChangeOperation::Updated, Kind::Curriculum, id, &fields).await?;
+    Ok(fields)
 }

@@ -8,12 +8,12 @@ use sea_orm::{
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::{bump, check_version};
 use super::{Store, changes, commit_returning, idempotency, lock_row, now, programmes};
-use crate::domain::access::{self, Actor, ProgrammeFacts, Scope};
+use crate::domain::access::{self, Actor, ProgrammeFacts};
+use crate::domain::commands::{EnrolmentMove, Nomination};
 use crate::domain::enums::{self, ChangeOperation, EnrolmentStatus, ProgrammeStatus, TourismTier};
-use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
+use crate::domain::ids::Kind;
 use crate::domain::lifecycle::{self, CAPACITY_STATUSES, ENDED_STATUSES, ENROLMENT_MOVES};
-use crate::domain::text::{self, limits};
+
 use crate::error::{AppError, AppResult};
 
 /// The keyset of enrolment lists (creation order).
@@ -91,20 +91,11 @@ async fn transition<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Nominates a community into an OPEN programme (its lead or a partner).
-pub async fn nominate(
-    store: &Store,
-    actor: &Actor,
-    input: NominateCommunityInput,
-    key: Option<&str>,
-) -> AppResult<i64> {
-    actor.require(Scope::EnrolmentsWrite)?;
-    let programme_id = ids::decode(Kind::Programme, &input.programme_id, "programmeId")?;
-    let community_id = ids::decode(Kind::Community, &input.community_id, "communityId")?;
-    let curriculum_id =
-        input.curriculum_id.as_ref().map(|id| ids::decode(Kind::Curriculum, id, "curriculumId")).transpose()?;
-    let note = text::optional("note", input.note.as_deref(), limits::NOTE)?;
-    let fingerprint = serde_json::to_value(&input).unwrap_or_default();
+/// Nominates a community into an OPEN programme (the `nominateCommunity`
+/// mutation; its lead or a partner).
+pub async fn nominate(store: &Store, actor: &Actor, nomination: Nomination, key: Option<&str>) -> AppResult<i64> {
+    access::may_write(actor, Kind::Enrolment)?;
+    let fingerprint = serde_json::to_value(&nomination).unwrap_or_default();
     let actor_tx = actor.clone();
     idempotency::create(
         store,
@@ -113,118 +104,128 @@ pub async fn nominate(
         "nominateCommunity",
         Kind::Enrolment,
         &fingerprint,
-        Box::new(move |tx| {
-            Box::pin(async move {
-                // Serialise nominations into one programme (capacity, one live enrolment).
-                if !lock_row(tx, "programmes", programme_id).await? {
-                    return Err(AppError::bad_input("programmeId", "no Programme with that id"));
-                }
-                let Some(p) = programme::Entity::find_by_id(programme_id).one(tx).await? else {
-                    return Err(AppError::bad_input("programmeId", "no Programme with that id"));
-                };
-                let facts =
-                    ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(tx, programme_id).await? };
-                access::may_nominate(&actor_tx, &facts)?;
-                let status = ProgrammeStatus::parse(&p.status)?;
-                if status != ProgrammeStatus::Open {
-                    return Err(AppError::bad_input(
-                        "programmeId",
-                        format!("only an OPEN programme takes nominations; this one is {status}"),
-                    ));
-                }
-                let Some(c) = community::Entity::find_by_id(community_id).one(tx).await? else {
-                    return Err(AppError::bad_input("communityId", "no Community with that id"));
-                };
-                let targets = enums::parse_list(&p.target_tiers, TourismTier::parse)?;
-                if !targets.is_empty() {
-                    let tier = c.tourism_tier.as_deref().map(TourismTier::parse).transpose()?;
-                    if !tier.is_some_and(|t| targets.contains(&t)) {
-                        let wanted: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
-                        return Err(AppError::bad_input(
-                            "communityId",
-                            format!("this programme takes only communities of tier {}", wanted.join(", ")),
-                        ));
-                    }
-                }
-                if let Some(cid) = curriculum_id {
-                    let used = programme_curriculum::Entity::find_by_id((programme_id, cid)).one(tx).await?;
-                    if used.is_none() {
-                        return Err(AppError::bad_input(
-                            "curriculumId",
-                            "the curriculum is not one of the programme's",
-                        ));
-                    }
-                }
-                let live = enrolment::Entity::find()
-                    .filter(enrolment::Column::ProgrammeId.eq(programme_id))
-                    .filter(enrolment::Column::CommunityId.eq(community_id))
-                    .filter(enrolment::Column::Status.is_not_in(ENDED_STATUSES.map(|s| s.as_str())))
-                    .count(tx)
-                    .await?;
-                if live > 0 {
-                    return Err(AppError::conflict("the community already has a live enrolment in this programme"));
-                }
-                check_capacity(tx, &p).await?;
-                let at = now();
-                let created = enrolment::ActiveModel {
-                    community_id: Set(community_id),
-                    programme_id: Set(programme_id),
-                    curriculum_id: Set(curriculum_id),
-                    status: Set(EnrolmentStatus::Nominated.as_str().to_owned()),
-                    nominated_by: Set(actor_tx.org_id),
-                    nominated_at: Set(at),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(tx)
-                .await?;
-                transition(tx, created.id, None, EnrolmentStatus::Nominated, &actor_tx, note).await?;
-                changes::record(tx, &actor_tx, ChangeOperation::Created, Kind::Enrolment, created.id, &["*"]).await?;
-                Ok(created.id)
-            })
-        }),
+        Box::new(move |tx| Box::pin(async move { nominate_in(tx, &actor_tx, &nomination).await })),
     )
     .await
 }
 
-/// Moves an enrolment along its lifecycle, by the organisation the rules name.
-pub async fn transition_enrolment(
-    store: &Store,
-    actor: &Actor,
-    input: TransitionEnrolmentInput,
-) -> AppResult<enrolment::Model> {
-    actor.require(Scope::EnrolmentsWrite)?;
-    let id = ids::decode(Kind::Enrolment, &input.id, "id")?;
-    let note = text::optional("note", input.note.as_deref(), limits::NOTE)?;
+/// Nominates inside `conn` (API and demo data): the programme is OPEN, the
+/// caller leads it or is a partner, the community's tier is a target, one live
+/// enrolment per community, capacity; the NOMINATED history entry and the
+/// `CREATED` event.
+pub async fn nominate_in<C: ConnectionTrait>(conn: &C, actor: &Actor, nomination: &Nomination) -> AppResult<i64> {
+    access::may_write(actor, Kind::Enrolment)?;
+    let Nomination { programme_id, community_id, curriculum_id, note } = nomination.clone();
+    let tx = conn;
+    // Serialise nominations into one programme (capacity, one live enrolment).
+    if !lock_row(tx, "programmes", programme_id).await? {
+        return Err(AppError::bad_input("programmeId", "no Programme with that id"));
+    }
+    let Some(p) = programme::Entity::find_by_id(programme_id).one(tx).await? else {
+        return Err(AppError::bad_input("programmeId", "no Programme with that id"));
+    };
+    let facts = ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(tx, programme_id).await? };
+    access::may_nominate(actor, &facts)?;
+    let status = ProgrammeStatus::parse(&p.status)?;
+    if status != ProgrammeStatus::Open {
+        return Err(AppError::bad_input(
+            "programmeId",
+            format!("only an OPEN programme takes nominations; this one is {status}"),
+        ));
+    }
+    let Some(c) = community::Entity::find_by_id(community_id).one(tx).await? else {
+        return Err(AppError::bad_input("communityId", "no Community with that id"));
+    };
+    let targets = enums::parse_list(&p.target_tiers, TourismTier::parse)?;
+    if !targets.is_empty() {
+        let tier = c.tourism_tier.as_deref().map(TourismTier::parse).transpose()?;
+        if !tier.is_some_and(|t| targets.contains(&t)) {
+            let wanted: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
+            return Err(AppError::bad_input(
+                "communityId",
+                format!("this programme takes only communities of tier {}", wanted.join(", ")),
+            ));
+        }
+    }
+    if let Some(cid) = curriculum_id {
+        let used = programme_curriculum::Entity::find_by_id((programme_id, cid)).one(tx).await?;
+        if used.is_none() {
+            return Err(AppError::bad_input("curriculumId", "the curriculum is not one of the programme's"));
+        }
+    }
+    let live = enrolment::Entity::find()
+        .filter(enrolment::Column::ProgrammeId.eq(programme_id))
+        .filter(enrolment::Column::CommunityId.eq(community_id))
+        .filter(enrolment::Column::Status.is_not_in(ENDED_STATUSES.map(|s| s.as_str())))
+        .count(tx)
+        .await?;
+    if live > 0 {
+        return Err(AppError::conflict("the community already has a live enrolment in this programme"));
+    }
+    check_capacity(tx, &p).await?;
+    let at = now();
+    let created = enrolment::ActiveModel {
+        community_id: Set(community_id),
+        programme_id: Set(programme_id),
+        curriculum_id: Set(curriculum_id),
+        status: Set(EnrolmentStatus::Nominated.as_str().to_owned()),
+        nominated_by: Set(actor.org_id),
+        nominated_at: Set(at),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    transition(tx, created.id, None, EnrolmentStatus::Nominated, actor, note).await?;
+    changes::record(tx, actor, ChangeOperation::Created, Kind::Enrolment, created.id, &["*"]).await?;
+    Ok(created.id)
+}
+
+/// Moves an enrolment along its lifecycle (the `transitionEnrolment`
+/// mutation), by the organisation the rules name.
+pub async fn transition_enrolment(store: &Store, actor: &Actor, change: EnrolmentMove) -> AppResult<enrolment::Model> {
+    access::may_write(actor, Kind::Enrolment)?;
     let tx = store.begin_write().await?;
-    let Some(cur) = enrolment::Entity::find_by_id(id).one(&tx).await? else {
+    transition_in(&tx, actor, &change).await?;
+    commit_returning::<enrolment::Entity>(store, tx, change.id).await
+}
+
+/// Moves an enrolment inside `conn` (API and demo data): who may make the
+/// move, the lifecycle, capacity; the history entry, the version and the
+/// `UPDATED` event.
+pub async fn transition_in<C: ConnectionTrait>(conn: &C, actor: &Actor, change: &EnrolmentMove) -> AppResult<()> {
+    access::may_write(actor, Kind::Enrolment)?;
+    let id = change.id;
+    let Some(cur) = enrolment::Entity::find_by_id(id).one(conn).await? else {
         return Err(AppError::not_found("no Enrolment with that id"));
     };
     let mut p = programme::Entity::find_by_id(cur.programme_id)
-        .one(&tx)
+        .one(conn)
         .await?
         .ok_or_else(|| AppError::internal("enrolment without programme"))?;
-    let facts = ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(&tx, p.id).await? };
-    access::may_move_enrolment(actor, &facts, cur.nominated_by, input.to)?;
-    check_version(Kind::Enrolment, cur.version, input.expected_version)?;
+    let facts = ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(conn, p.id).await? };
+    access::may_move_enrolment(actor, &facts, cur.nominated_by, change.to)?;
+    if let Some(expected) = change.expected_version {
+        check_version(Kind::Enrolment, cur.version, expected)?;
+    }
     let from = EnrolmentStatus::parse(&cur.status)?;
-    lifecycle::check_move("to", ENROLMENT_MOVES, from, input.to)?;
+    lifecycle::check_move("to", ENROLMENT_MOVES, from, change.to)?;
     // Only a move into a limited programme counts places: those moves take
     // the programme's row lock, so two cannot both take the last place.
     // Other transitions of one programme run side by side.
-    if input.to == EnrolmentStatus::Enrolled && p.capacity.is_some() {
-        lock_row(&tx, "programmes", p.id).await?;
+    if change.to == EnrolmentStatus::Enrolled && p.capacity.is_some() {
+        lock_row(conn, "programmes", p.id).await?;
         p = programme::Entity::find_by_id(p.id)
-            .one(&tx)
+            .one(conn)
             .await?
             .ok_or_else(|| AppError::internal("enrolment without programme"))?;
-        check_capacity(&tx, &p).await?;
+        check_capacity(conn, &p).await?;
     }
-    let am = enrolment::ActiveModel { status: Set(input.to.as_str().to_owned()), ..Default::default() };
-    bump(&tx, am, id, input.expected_version, Kind::Enrolment).await?;
-    transition(&tx, id, Some(from), input.to, actor, note).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;
-    commit_returning::<enrolment::Entity>(store, tx, id).await
+    let am = enrolment::ActiveModel { status: Set(change.to.as_str().to_owned()), ..Default::default() };
+    bump(conn, am, id, cur.version, Kind::Enrolment).await?;
+    transition(conn, id, Some(from), change.to, actor, change.note.clone()).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;
+    Ok(())
 }

@@ -110,14 +110,12 @@ where
     Ok(model)
 }
 
-/// Decodes global ids of `kind` given in `field`, drops repeats, and checks
-/// that each names a stored record (at most `max` of them).
+/// Checks that each of `wanted` (distinct ids of `kind`, given in `field`) names a stored record.
 pub async fn existing_ids<E, C>(
     conn: &C,
-    ids_in: &[async_graphql::ID],
+    wanted: &[i64],
     kind: crate::domain::ids::Kind,
     field: &str,
-    max: usize,
 ) -> AppResult<Vec<i64>>
 where
     E: EntityTrait,
@@ -125,19 +123,12 @@ where
 {
     use sea_orm::sea_query::{Alias, Expr, IntoIden};
     use sea_orm::{ExprTrait, QueryFilter};
-    let mut wanted =
-        ids_in.iter().map(|id| crate::domain::ids::decode(kind, id, field)).collect::<AppResult<Vec<_>>>()?;
-    wanted.sort_unstable();
-    wanted.dedup();
-    if wanted.len() > max {
-        return Err(AppError::bad_input(field, format!("at most {max} ids")));
-    }
     let found =
         E::find().filter(Expr::col(Alias::new("id").into_iden()).is_in(wanted.iter().copied())).all(conn).await?;
     if found.len() != wanted.len() {
         return Err(AppError::bad_input(field, format!("unknown {} id", kind.name())));
     }
-    Ok(wanted)
+    Ok(wanted.to_vec())
 }
 
 /// Locks the row `id` of `table` for the rest of the transaction, and says

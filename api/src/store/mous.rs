@@ -11,13 +11,13 @@ use super::keyset::{self, Page, PageArgs, SortKey};
 use super::search::{contains_pattern, search_condition};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
-use crate::domain::access::{self, Actor, MouFacts, Scope};
-use crate::domain::date::naive;
+use crate::domain::access::{self, Actor, MouFacts};
+
+use crate::domain::commands::{CommitmentChanges, MouChanges, NewCommitment, NewMou, Signature};
 use crate::domain::enums::{ChangeOperation, CommitmentStatus, MouStatus, PartyRole};
-use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{CreateCommitmentInput, CreateMouInput, UpdateCommitmentInput, UpdateMouInput};
+use crate::domain::ids::Kind;
 use crate::domain::lifecycle::{self, COMMITMENT_MOVES, MOU_MOVES};
-use crate::domain::text::{self, limits};
+use crate::domain::text;
 use crate::error::{AppError, AppResult};
 
 /// The keyset of the MOU list (creation order).
@@ -117,35 +117,9 @@ pub async fn visible_facts<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64)
 }
 
 /// Creates an MOU in DRAFT; the caller's organisation must be a party.
-pub async fn create(store: &Store, actor: &Actor, input: CreateMouInput, key: Option<&str>) -> AppResult<i64> {
-    actor.require(Scope::MousWrite)?;
-    let code = text::code("code", &input.code)?;
-    let title_th = text::required("titleTh", &input.title_th, limits::NAME)?;
-    let title_en = text::optional("titleEn", input.title_en.as_deref(), limits::NAME)?;
-    let purpose = text::optional("purpose", input.purpose.as_deref(), limits::LONG)?;
-    text::ordered_dates(naive(input.starts_on), naive(input.ends_on))?;
-    if input.parties.is_empty() || input.parties.len() > 20 {
-        return Err(AppError::bad_input("parties", "an MOU has 1 to 20 parties"));
-    }
-    let codes: Vec<String> = input.parties.iter().map(|p| p.organization_code.trim().to_uppercase()).collect();
-    let mut unique = codes.clone();
-    unique.sort();
-    unique.dedup();
-    if unique.len() != codes.len() {
-        return Err(AppError::bad_input("parties", "an organisation may be listed only once"));
-    }
-    if input.parties.iter().filter(|p| p.role == PartyRole::Lead).count() != 1 {
-        return Err(AppError::bad_input("parties", "an MOU has exactly one LEAD party"));
-    }
-    if !codes.contains(&actor.org_code) {
-        return Err(AppError::bad_input("parties", "the creating organisation must list itself as a party"));
-    }
-    let mut party_rows = Vec::new();
-    for (position, (party, code)) in input.parties.iter().zip(&codes).enumerate() {
-        let ids = organizations::ids_for_codes(store, std::slice::from_ref(code), "parties.organizationCode").await?;
-        party_rows.push((ids[0], party.role, position as i32));
-    }
-    let fingerprint = serde_json::to_value(&input).unwrap_or_default();
+pub async fn create(store: &Store, actor: &Actor, new: NewMou, key: Option<&str>) -> AppResult<i64> {
+    access::may_write(actor, Kind::Mou)?;
+    let fingerprint = serde_json::to_value(&new).unwrap_or_default();
     let actor_tx = actor.clone();
     idempotency::create(
         store,
@@ -154,85 +128,108 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateMouInput, key: Op
         "createMou",
         Kind::Mou,
         &fingerprint,
-        Box::new(move |tx| {
-            Box::pin(async move {
-                let at = now();
-                let created = mou::ActiveModel {
-                    code: Set(code),
-                    title_th: Set(title_th),
-                    title_en: Set(title_en),
-                    purpose: Set(purpose),
-                    status: Set(MouStatus::Draft.as_str().to_owned()),
-                    signed_on: Set(None),
-                    starts_on: Set(naive(input.starts_on)),
-                    ends_on: Set(naive(input.ends_on)),
-                    created_by: Set(actor_tx.org_id),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(tx)
-                .await?;
-                for (org, role, position) in party_rows {
-                    mou_party::ActiveModel {
-                        mou_id: Set(created.id),
-                        organization_id: Set(org),
-                        role: Set(role.as_str().to_owned()),
-                        position: Set(position),
-                        signed_at: Set(None),
-                    }
-                    .insert(tx)
-                    .await?;
-                }
-                changes::record(tx, &actor_tx, ChangeOperation::Created, Kind::Mou, created.id, &["*"]).await?;
-                Ok(created.id)
-            })
-        }),
+        Box::new(move |tx| Box::pin(async move { create_in(tx, &actor_tx, &new).await })),
     )
     .await
 }
 
-/// Updates an MOU's terms or moves its status. Terms are frozen once SIGNED.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppResult<mou::Model> {
-    actor.require(Scope::MousWrite)?;
-    let id = ids::decode(Kind::Mou, &input.id, "id")?;
-    let title_th = input.title_th.as_deref().map(|v| text::required("titleTh", v, limits::NAME)).transpose()?;
-    let title_en = input.title_en.as_deref().map(|v| text::optional("titleEn", Some(v), limits::NAME)).transpose()?;
-    let purpose = input.purpose.as_deref().map(|v| text::optional("purpose", Some(v), limits::LONG)).transpose()?;
+/// Creates an MOU in DRAFT inside `conn` (API and demo data): the caller
+/// lists itself, every party exists; version 1 and the `CREATED` event.
+pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewMou) -> AppResult<i64> {
+    access::may_write(actor, Kind::Mou)?;
+    NewMou::check_parties(&new.parties)?;
+    if !new.parties.iter().any(|p| p.organization_code == actor.org_code) {
+        return Err(AppError::bad_input("parties", "the creating organisation must list itself as a party"));
+    }
+    let mut party_rows = Vec::new();
+    for (position, party) in new.parties.iter().enumerate() {
+        let code = std::slice::from_ref(&party.organization_code);
+        let ids = organizations::ids_for_codes(conn, code, "parties.organizationCode").await?;
+        party_rows.push((ids[0], party.role, position as i32));
+    }
+    let at = now();
+    let created = mou::ActiveModel {
+        code: Set(new.code.clone()),
+        title_th: Set(new.title_th.clone()),
+        title_en: Set(new.title_en.clone()),
+        purpose: Set(new.purpose.clone()),
+        status: Set(MouStatus::Draft.as_str().to_owned()),
+        signed_on: Set(None),
+        starts_on: Set(new.starts_on),
+        ends_on: Set(new.ends_on),
+        created_by: Set(actor.org_id),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    for (org, role, position) in party_rows {
+        mou_party::ActiveModel {
+            mou_id: Set(created.id),
+            organization_id: Set(org),
+            role: Set(role.as_str().to_owned()),
+            position: Set(position),
+            signed_at: Set(None),
+        }
+        .insert(conn)
+        .await?;
+    }
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Mou, created.id, &["*"]).await?;
+    Ok(created.id)
+}
 
+/// Updates an MOU's terms or moves its status (the `updateMou` mutation).
+/// Terms are frozen once SIGNED.
+pub async fn update(store: &Store, actor: &Actor, changes: MouChanges) -> AppResult<mou::Model> {
+    access::may_write(actor, Kind::Mou)?;
     let tx = store.begin_write().await?;
-    let cur = load_for_party(&tx, actor, id, input.expected_version).await?;
+    update_in(&tx, actor, &changes).await?;
+    commit_returning::<mou::Entity>(store, tx, changes.id).await
+}
+
+/// Applies `changes` inside `conn` (API and demo data): a LEAD or PARTNER
+/// party, frozen terms once SIGNED, the lifecycle; the version and the
+/// `UPDATED` event when a field changed.
+pub async fn update_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    changes: &MouChanges,
+) -> AppResult<Vec<&'static str>> {
+    access::may_write(actor, Kind::Mou)?;
+    let id = changes.id;
+    let cur = load_for_party(conn, actor, id, changes.expected_version).await?;
     let status = MouStatus::parse(&cur.status)?;
     let mut fields = Vec::new();
     let mut am = <mou::ActiveModel as Default>::default();
-    let edits_terms = title_th.is_some()
-        || title_en.is_some()
-        || purpose.is_some()
-        || naive(input.starts_on).is_some()
-        || naive(input.ends_on).is_some();
+    let edits_terms = changes.title_th.is_some()
+        || changes.title_en.is_some()
+        || changes.purpose.is_some()
+        || changes.starts_on.is_some()
+        || changes.ends_on.is_some();
     if edits_terms && matches!(status, MouStatus::Signed | MouStatus::Terminated) {
         return Err(AppError::bad_input("status", format!("the terms of a {status} MOU cannot change")));
     }
-    if let Some(v) = diff(&mut fields, "titleTh", &cur.title_th, title_th) {
+    if let Some(v) = diff(&mut fields, "titleTh", &cur.title_th, changes.title_th.clone()) {
         am.title_th = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "titleEn", &cur.title_en, title_en) {
+    if let Some(v) = diff(&mut fields, "titleEn", &cur.title_en, changes.title_en.clone()) {
         am.title_en = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "purpose", &cur.purpose, purpose) {
+    if let Some(v) = diff(&mut fields, "purpose", &cur.purpose, changes.purpose.clone()) {
         am.purpose = Set(v);
     }
-    let starts_on = naive(input.starts_on).or(cur.starts_on);
-    let ends_on = naive(input.ends_on).or(cur.ends_on);
+    let starts_on = changes.starts_on.or(cur.starts_on);
+    let ends_on = changes.ends_on.or(cur.ends_on);
     text::ordered_dates(starts_on, ends_on)?;
-    if let Some(v) = diff(&mut fields, "startsOn", &cur.starts_on, naive(input.starts_on).map(Some)) {
+    if let Some(v) = diff(&mut fields, "startsOn", &cur.starts_on, changes.starts_on.map(Some)) {
         am.starts_on = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "endsOn", &cur.ends_on, naive(input.ends_on).map(Some)) {
+    if let Some(v) = diff(&mut fields, "endsOn", &cur.ends_on, changes.ends_on.map(Some)) {
         am.ends_on = Set(v);
     }
-    if let Some(to) = input.status.filter(|to| *to != status) {
+    if let Some(to) = changes.status.filter(|to| *to != status) {
         if to == MouStatus::Signed {
             return Err(AppError::bad_input(
                 "status",
@@ -244,33 +241,51 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppR
         am.status = Set(to.as_str().to_owned());
     }
     if fields.is_empty() {
-        return commit_returning::<mou::Entity>(store, tx, id).await;
+        return Ok(fields);
     }
-    bump(&tx, am, id, input.expected_version, Kind::Mou).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
-    commit_returning::<mou::Entity>(store, tx, id).await
+    bump(conn, am, id, cur.version, Kind::Mou).await?;
+    super::changes::record(conn, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
+    Ok(fields)
 }
 
 /// Loads an MOU for a change by one of its parties (LEAD or PARTNER).
-async fn load_for_party<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64, expected: i32) -> AppResult<mou::Model> {
+async fn load_for_party<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: i64,
+    expected: Option<i32>,
+) -> AppResult<mou::Model> {
     let Some((cur, _, facts)) = load_visible(conn, actor, id).await? else {
         return Err(AppError::not_found("no Mou with that id"));
     };
     access::may_change_mou(actor, &facts)?;
-    super::versioned::check_version(Kind::Mou, cur.version, expected)?;
+    if let Some(expected) = expected {
+        super::versioned::check_version(Kind::Mou, cur.version, expected)?;
+    }
     Ok(cur)
 }
 
-/// Records the caller's organisation's signature; when every LEAD and
-/// PARTNER has signed, the MOU becomes SIGNED and `signedOn` is set.
-pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppResult<mou::Model> {
-    actor.require(Scope::MousWrite)?;
+/// Records the caller's organisation's signature (the `signMou` mutation);
+/// when every LEAD and PARTNER has signed, the MOU becomes SIGNED and
+/// `signedOn` is set.
+pub async fn sign(store: &Store, actor: &Actor, signature: Signature) -> AppResult<mou::Model> {
+    access::may_write(actor, Kind::Mou)?;
     let tx = store.begin_write().await?;
-    let Some((cur, party_rows, facts)) = load_visible(&tx, actor, id).await? else {
+    sign_in(&tx, actor, &signature).await?;
+    commit_returning::<mou::Entity>(store, tx, signature.mou_id).await
+}
+
+/// Signs inside `conn` (API and demo data).
+pub async fn sign_in<C: ConnectionTrait>(conn: &C, actor: &Actor, signature: &Signature) -> AppResult<()> {
+    access::may_write(actor, Kind::Mou)?;
+    let id = signature.mou_id;
+    let Some((cur, party_rows, facts)) = load_visible(conn, actor, id).await? else {
         return Err(AppError::not_found("no Mou with that id"));
     };
     access::may_sign_mou(actor, &facts)?;
-    super::versioned::check_version(Kind::Mou, cur.version, expected)?;
+    if let Some(expected) = signature.expected_version {
+        super::versioned::check_version(Kind::Mou, cur.version, expected)?;
+    }
     let status = facts.status;
     if status != MouStatus::Negotiating {
         return Err(AppError::bad_input("id", format!("only a NEGOTIATING MOU can be signed; this one is {status}")));
@@ -282,7 +297,7 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
         return Err(AppError::bad_input("id", "your organisation has already signed this MOU"));
     }
     let at = now();
-    mou_party::ActiveModel { signed_at: Set(Some(at)), ..own.clone().into() }.update(&tx).await?;
+    mou_party::ActiveModel { signed_at: Set(Some(at)), ..own.clone().into() }.update(conn).await?;
     let all_signed = party_rows
         .iter()
         .all(|p| p.organization_id == actor.org_id || p.signed_at.is_some() || p.role == PartyRole::Witness.as_str());
@@ -293,24 +308,16 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
         am.signed_on = Set(Some(at.date_naive()));
         fields.extend(["status", "signedOn"]);
     }
-    bump(&tx, am, id, expected, Kind::Mou).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
-    commit_returning::<mou::Entity>(store, tx, id).await
+    bump(conn, am, id, cur.version, Kind::Mou).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
+    Ok(())
 }
 
-/// Creates a commitment under an MOU; the caller and the owner must be parties.
-pub async fn create_commitment(
-    store: &Store,
-    actor: &Actor,
-    input: CreateCommitmentInput,
-    key: Option<&str>,
-) -> AppResult<i64> {
-    actor.require(Scope::MousWrite)?;
-    let mou_id = ids::decode(Kind::Mou, &input.mou_id, "mouId")?;
-    let description = text::required("description", &input.description, limits::NOTE)?;
-    let owner_code = input.owner_code.trim().to_uppercase();
-    let owner = organizations::ids_for_codes(store, std::slice::from_ref(&owner_code), "ownerCode").await?[0];
-    let fingerprint = serde_json::to_value(&input).unwrap_or_default();
+/// Creates a commitment under an MOU (the `createCommitment` mutation); the
+/// caller and the owner must be parties.
+pub async fn create_commitment(store: &Store, actor: &Actor, new: NewCommitment, key: Option<&str>) -> AppResult<i64> {
+    access::may_write(actor, Kind::Commitment)?;
+    let fingerprint = serde_json::to_value(&new).unwrap_or_default();
     let actor_tx = actor.clone();
     idempotency::create(
         store,
@@ -319,47 +326,48 @@ pub async fn create_commitment(
         "createCommitment",
         Kind::Commitment,
         &fingerprint,
-        Box::new(move |tx| {
-            Box::pin(async move {
-                let Some(facts) = visible_facts(tx, &actor_tx, mou_id).await? else {
-                    return Err(AppError::not_found("no Mou with that id"));
-                };
-                access::may_add_commitment(&actor_tx, &facts)?;
-                if !facts.is_party(owner) {
-                    return Err(AppError::bad_input("ownerCode", "the owner must be a party of the MOU"));
-                }
-                let at = now();
-                let created = commitment::ActiveModel {
-                    mou_id: Set(mou_id),
-                    description: Set(description),
-                    owner_id: Set(owner),
-                    due_on: Set(naive(input.due_on)),
-                    status: Set(CommitmentStatus::Open.as_str().to_owned()),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(tx)
-                .await?;
-                changes::record(tx, &actor_tx, ChangeOperation::Created, Kind::Commitment, created.id, &["*"]).await?;
-                Ok(created.id)
-            })
-        }),
+        Box::new(move |tx| Box::pin(async move { create_commitment_in(tx, &actor_tx, &new).await })),
     )
     .await
 }
 
-/// Updates a commitment: its owner or the MOU's lead.
+/// Creates a commitment inside `conn` (API and demo data).
+pub async fn create_commitment_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewCommitment) -> AppResult<i64> {
+    access::may_write(actor, Kind::Commitment)?;
+    let owner = organizations::ids_for_codes(conn, std::slice::from_ref(&new.owner_code), "ownerCode").await?[0];
+    let Some(facts) = visible_facts(conn, actor, new.mou_id).await? else {
+        return Err(AppError::not_found("no Mou with that id"));
+    };
+    access::may_add_commitment(actor, &facts)?;
+    if !facts.is_party(owner) {
+        return Err(AppError::bad_input("ownerCode", "the owner must be a party of the MOU"));
+    }
+    let at = now();
+    let created = commitment::ActiveModel {
+        mou_id: Set(new.mou_id),
+        description: Set(new.description.clone()),
+        owner_id: Set(owner),
+        due_on: Set(new.due_on),
+        status: Set(CommitmentStatus::Open.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Commitment, created.id, &["*"]).await?;
+    Ok(created.id)
+}
+
+/// Updates a commitment (the `updateCommitment` mutation): its owner or the MOU's lead.
 pub async fn update_commitment(
     store: &Store,
     actor: &Actor,
-    input: UpdateCommitmentInput,
+    changes: CommitmentChanges,
 ) -> AppResult<commitment::Model> {
-    actor.require(Scope::MousWrite)?;
-    let id = ids::decode(Kind::Commitment, &input.id, "id")?;
-    let description =
-        input.description.as_deref().map(|v| text::required("description", v, limits::NOTE)).transpose()?;
+    access::may_write(actor, Kind::Commitment)?;
+    let id = changes.id;
     let tx = store.begin_write().await?;
     let Some(cur) = commitment::Entity::find_by_id(id).one(&tx).await? else {
         return Err(AppError::not_found("no Commitment with that id"));
@@ -369,17 +377,19 @@ pub async fn update_commitment(
     };
     access::may_change_commitment(actor, &facts, cur.owner_id)?;
     // The row read above is the current one: check its version, do not read it again.
-    check_version(Kind::Commitment, cur.version, input.expected_version)?;
+    if let Some(expected) = changes.expected_version {
+        check_version(Kind::Commitment, cur.version, expected)?;
+    }
     let mut fields = Vec::new();
     let mut am = <commitment::ActiveModel as Default>::default();
-    if let Some(v) = diff(&mut fields, "description", &cur.description, description) {
+    if let Some(v) = diff(&mut fields, "description", &cur.description, changes.description.clone()) {
         am.description = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "dueOn", &cur.due_on, naive(input.due_on).map(Some)) {
+    if let Some(v) = diff(&mut fields, "dueOn", &cur.due_on, changes.due_on.map(Some)) {
         am.due_on = Set(v);
     }
     let status = CommitmentStatus::parse(&cur.status)?;
-    if let Some(to) = input.status.filter(|to| *to != status) {
+    if let Some(to) = changes.status.filter(|to| *to != status) {
         lifecycle::check_move("status", COMMITMENT_MOVES, status, to)?;
         fields.push("status");
         am.status = Set(to.as_str().to_owned());
@@ -387,7 +397,7 @@ pub async fn update_commitment(
     if fields.is_empty() {
         return commit_returning::<commitment::Entity>(store, tx, id).await;
     }
-    bump(&tx, am, id, input.expected_version, Kind::Commitment).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Commitment, id, &fields).await?;
+    bump(&tx, am, id, cur.version, Kind::Commitment).await?;
+    super::changes::record(&tx, actor, ChangeOperation::Updated, Kind::Commitment, id, &fields).await?;
     commit_returning::<commitment::Entity>(store, tx, id).await
 }

@@ -1,7 +1,7 @@
 //! Partner organisations and provinces (reference data).
 
 use entity::{organization, province};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::Store;
 use crate::error::{AppError, AppResult};
@@ -17,14 +17,12 @@ pub async fn by_code(store: &Store, code: &str) -> AppResult<Option<organization
 }
 
 /// Resolves organisation codes to ids; an unknown code is `BAD_USER_INPUT` on `field`.
-pub async fn ids_for_codes(store: &Store, codes: &[String], field: &str) -> AppResult<Vec<i64>> {
+pub async fn ids_for_codes<C: ConnectionTrait>(conn: &C, codes: &[String], field: &str) -> AppResult<Vec<i64>> {
     if codes.is_empty() {
         return Ok(Vec::new());
     }
-    let found = organization::Entity::find()
-        .filter(organization::Column::Code.is_in(codes.iter().cloned()))
-        .all(&store.db)
-        .await?;
+    let found =
+        organization::Entity::find().filter(organization::Column::Code.is_in(codes.iter().cloned())).all(conn).await?;
     let mut ids = Vec::with_capacity(codes.len());
     for code in codes {
         match found.iter().find(|o| &o.code == code) {

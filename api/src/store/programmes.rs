@@ -7,13 +7,13 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, mous, now, organizations};
-use crate::domain::access::{self, Actor, ProgrammeFacts, Scope};
-use crate::domain::date::naive;
+use crate::domain::access::{self, Actor, ProgrammeFacts};
+
+use crate::domain::commands::{NewProgramme, ProgrammeChanges};
 use crate::domain::enums::{self, ChangeOperation, ProgrammeStatus, ProgrammeTheme, TourismTier};
-use crate::domain::ids::{self, Kind};
-use crate::domain::inputs::{CreateProgrammeInput, UpdateProgrammeInput};
+use crate::domain::ids::Kind;
 use crate::domain::lifecycle::{self, PROGRAMME_MOVES};
-use crate::domain::text::{self, limits};
+use crate::domain::text;
 use crate::error::{AppError, AppResult};
 
 /// The keyset of the programme list (creation order).
@@ -116,21 +116,11 @@ async fn replace_links<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Creates a programme in PLANNED; the caller's organisation is its lead.
-pub async fn create(store: &Store, actor: &Actor, input: CreateProgrammeInput, key: Option<&str>) -> AppResult<i64> {
-    actor.require(Scope::ProgrammesWrite)?;
-    let code = text::code("code", &input.code)?;
-    let name_th = text::required("nameTh", &input.name_th, limits::NAME)?;
-    let name_en = text::optional("nameEn", input.name_en.as_deref(), limits::NAME)?;
-    let capacity = text::non_negative("capacity", input.capacity)?;
-    text::ordered_dates(naive(input.starts_on), naive(input.ends_on))?;
-    let mou_id = input.mou_id.as_ref().map(|id| ids::decode(Kind::Mou, id, "mouId")).transpose()?;
-    let mut partners =
-        organizations::ids_for_codes(store, input.partner_codes.as_deref().unwrap_or_default(), "partnerCodes").await?;
-    partners.retain(|p| *p != actor.org_id);
-    let tiers = enums::join_list(input.target_tiers.as_deref().unwrap_or_default(), TourismTier::as_str);
-    let curricula_in = input.curriculum_ids.clone().unwrap_or_default();
-    let fingerprint = serde_json::to_value(&input).unwrap_or_default();
+/// Creates a programme in PLANNED (the `createProgramme` mutation); the
+/// caller's organisation is its lead.
+pub async fn create(store: &Store, actor: &Actor, new: NewProgramme, key: Option<&str>) -> AppResult<i64> {
+    access::may_write(actor, Kind::Programme)?;
+    let fingerprint = serde_json::to_value(&new).unwrap_or_default();
     let actor_tx = actor.clone();
     idempotency::create(
         store,
@@ -139,96 +129,109 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateProgrammeInput, k
         "createProgramme",
         Kind::Programme,
         &fingerprint,
-        Box::new(move |tx| {
-            Box::pin(async move {
-                if let Some(mou_id) = mou_id {
-                    check_mou(tx, &actor_tx, mou_id, actor_tx.org_id, &partners).await?;
-                }
-                let curricula = super::existing_ids::<curriculum::Entity, _>(
-                    tx,
-                    &curricula_in,
-                    Kind::Curriculum,
-                    "curriculumIds",
-                    50,
-                )
-                .await?;
-                let at = now();
-                let created = programme::ActiveModel {
-                    code: Set(code),
-                    name_th: Set(name_th),
-                    name_en: Set(name_en),
-                    theme: Set(input.theme.as_str().to_owned()),
-                    status: Set(ProgrammeStatus::Planned.as_str().to_owned()),
-                    mou_id: Set(mou_id),
-                    lead_id: Set(actor_tx.org_id),
-                    target_tiers: Set(tiers),
-                    capacity: Set(capacity),
-                    starts_on: Set(naive(input.starts_on)),
-                    ends_on: Set(naive(input.ends_on)),
-                    version: Set(1),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    ..Default::default()
-                }
-                .insert(tx)
-                .await?;
-                replace_links(tx, created.id, Some(&partners), Some(&curricula)).await?;
-                changes::record(tx, &actor_tx, ChangeOperation::Created, Kind::Programme, created.id, &["*"]).await?;
-                Ok(created.id)
-            })
-        }),
+        Box::new(move |tx| Box::pin(async move { create_in(tx, &actor_tx, &new).await })),
     )
     .await
 }
 
-/// Updates a programme: its lead or partners; partners only by the lead.
-pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -> AppResult<programme::Model> {
-    actor.require(Scope::ProgrammesWrite)?;
-    let id = ids::decode(Kind::Programme, &input.id, "id")?;
-    let name_th = input.name_th.as_deref().map(|v| text::required("nameTh", v, limits::NAME)).transpose()?;
-    let name_en = input.name_en.as_deref().map(|v| text::optional("nameEn", Some(v), limits::NAME)).transpose()?;
-    let capacity = text::non_negative("capacity", input.capacity)?;
-    let partners = match &input.partner_codes {
-        Some(codes) => Some(organizations::ids_for_codes(store, codes, "partnerCodes").await?),
+/// Creates a programme inside `conn` (API and demo data): the MOU rule,
+/// existing partners and curricula; version 1 and the `CREATED` event.
+pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewProgramme) -> AppResult<i64> {
+    access::may_write(actor, Kind::Programme)?;
+    let mut partners = organizations::ids_for_codes(conn, &new.partner_codes, "partnerCodes").await?;
+    partners.retain(|p| *p != actor.org_id);
+    if let Some(mou_id) = new.mou_id {
+        check_mou(conn, actor, mou_id, actor.org_id, &partners).await?;
+    }
+    let curricula =
+        super::existing_ids::<curriculum::Entity, _>(conn, &new.curriculum_ids, Kind::Curriculum, "curriculumIds")
+            .await?;
+    let at = now();
+    let created = programme::ActiveModel {
+        code: Set(new.code.clone()),
+        name_th: Set(new.name_th.clone()),
+        name_en: Set(new.name_en.clone()),
+        theme: Set(new.theme.as_str().to_owned()),
+        status: Set(ProgrammeStatus::Planned.as_str().to_owned()),
+        mou_id: Set(new.mou_id),
+        lead_id: Set(actor.org_id),
+        target_tiers: Set(enums::join_list(&new.target_tiers, TourismTier::as_str)),
+        capacity: Set(new.capacity),
+        starts_on: Set(new.starts_on),
+        ends_on: Set(new.ends_on),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    replace_links(conn, created.id, Some(&partners), Some(&curricula)).await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Programme, created.id, &["*"]).await?;
+    Ok(created.id)
+}
+
+/// Updates a programme (the `updateProgramme` mutation): its lead or
+/// partners; partners only by the lead.
+pub async fn update(store: &Store, actor: &Actor, changes: ProgrammeChanges) -> AppResult<programme::Model> {
+    access::may_write(actor, Kind::Programme)?;
+    let tx = store.begin_write().await?;
+    update_in(&tx, actor, &changes).await?;
+    commit_returning::<programme::Entity>(store, tx, changes.id).await
+}
+
+/// Applies `changes` inside `conn` (API and demo data): the lead and partner
+/// rules, the MOU rule, the lifecycle; the version and the `UPDATED` event
+/// when a field changed.
+pub async fn update_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    changes: &ProgrammeChanges,
+) -> AppResult<Vec<&'static str>> {
+    access::may_write(actor, Kind::Programme)?;
+    let id = changes.id;
+    let partners = match &changes.partner_codes {
+        Some(codes) => Some(organizations::ids_for_codes(conn, codes, "partnerCodes").await?),
         None => None,
     };
-
-    let tx = store.begin_write().await?;
-    let Some(found) = programme::Entity::find_by_id(id).one(&tx).await? else {
+    let tx = conn;
+    let Some(found) = programme::Entity::find_by_id(id).one(tx).await? else {
         return Err(AppError::not_found("no Programme with that id"));
     };
-    let facts = ProgrammeFacts { lead: found.lead_id, partners: partner_ids(&tx, id).await? };
+    let facts = ProgrammeFacts { lead: found.lead_id, partners: partner_ids(tx, id).await? };
     access::may_change_programme(actor, &facts)?;
     if partners.is_some() {
         access::may_change_programme_partners(actor, &facts)?;
     }
     // The row read above is the current one: check its version, do not read it again.
-    check_version(Kind::Programme, found.version, input.expected_version)?;
+    if let Some(expected) = changes.expected_version {
+        check_version(Kind::Programme, found.version, expected)?;
+    }
     let cur = found;
     let mut fields = Vec::new();
     let mut am = <programme::ActiveModel as Default>::default();
-    if let Some(v) = diff(&mut fields, "nameTh", &cur.name_th, name_th) {
+    if let Some(v) = diff(&mut fields, "nameTh", &cur.name_th, changes.name_th.clone()) {
         am.name_th = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "nameEn", &cur.name_en, name_en) {
+    if let Some(v) = diff(&mut fields, "nameEn", &cur.name_en, changes.name_en.clone()) {
         am.name_en = Set(v);
     }
-    text::ordered_dates(naive(input.starts_on).or(cur.starts_on), naive(input.ends_on).or(cur.ends_on))?;
-    if let Some(v) = diff(&mut fields, "startsOn", &cur.starts_on, naive(input.starts_on).map(Some)) {
+    text::ordered_dates(changes.starts_on.or(cur.starts_on), changes.ends_on.or(cur.ends_on))?;
+    if let Some(v) = diff(&mut fields, "startsOn", &cur.starts_on, changes.starts_on.map(Some)) {
         am.starts_on = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "endsOn", &cur.ends_on, naive(input.ends_on).map(Some)) {
+    if let Some(v) = diff(&mut fields, "endsOn", &cur.ends_on, changes.ends_on.map(Some)) {
         am.ends_on = Set(v);
     }
-    if let Some(v) = diff(&mut fields, "capacity", &cur.capacity, capacity.map(Some)) {
+    if let Some(v) = diff(&mut fields, "capacity", &cur.capacity, changes.capacity.map(Some)) {
         am.capacity = Set(v);
     }
-    let tiers = input.target_tiers.as_deref().map(|t| enums::join_list(t, TourismTier::as_str));
+    let tiers = changes.target_tiers.as_deref().map(|t| enums::join_list(t, TourismTier::as_str));
     if let Some(v) = diff(&mut fields, "targetTiers", &cur.target_tiers, tiers) {
         am.target_tiers = Set(v);
     }
     let status = ProgrammeStatus::parse(&cur.status)?;
-    if let Some(to) = input.status.filter(|to| *to != status) {
+    if let Some(to) = changes.status.filter(|to| *to != status) {
         lifecycle::check_move("status", PROGRAMME_MOVES, status, to)?;
         fields.push("status");
         am.status = Set(to.as_str().to_owned());
@@ -237,7 +240,7 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
     if let Some(list) = partners.as_mut() {
         list.retain(|p| *p != cur.lead_id);
         if let Some(mou_id) = cur.mou_id {
-            check_mou(&tx, actor, mou_id, cur.lead_id, list).await?;
+            check_mou(tx, actor, mou_id, cur.lead_id, list).await?;
         }
         let mut before = facts.partners.clone();
         before.sort_unstable();
@@ -247,16 +250,16 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
             fields.push("partners");
         }
     }
-    let mut curricula = match &input.curriculum_ids {
-        Some(ids_in) => Some(
-            super::existing_ids::<curriculum::Entity, _>(&tx, ids_in, Kind::Curriculum, "curriculumIds", 50).await?,
-        ),
+    let mut curricula = match &changes.curriculum_ids {
+        Some(ids_in) => {
+            Some(super::existing_ids::<curriculum::Entity, _>(tx, ids_in, Kind::Curriculum, "curriculumIds").await?)
+        }
         None => None,
     };
     if let Some(list) = &curricula {
         let mut before: Vec<i64> = programme_curriculum::Entity::find()
             .filter(programme_curriculum::Column::ProgrammeId.eq(id))
-            .all(&tx)
+            .all(tx)
             .await?
             .into_iter()
             .map(|l| l.curriculum_id)
@@ -269,10 +272,10 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
         }
     }
     if fields.is_empty() {
-        return commit_returning::<programme::Entity>(store, tx, id).await;
+        return Ok(fields);
     }
-    replace_links(&tx, id, partners.as_deref(), curricula.as_deref()).await?;
-    bump(&tx, am, id, input.expected_version, Kind::Programme).await?;
-    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Programme, id, &fields).await?;
-    commit_returning::<programme::Entity>(store, tx, id).await
+    replace_links(tx, id, partners.as_deref(), curricula.as_deref()).await?;
+    bump(tx, am, id, cur.version, Kind::Programme).await?;
+    super::changes::record(tx, actor, ChangeOperation::Updated, Kind::Programme, id, &fields).await?;
+    Ok(fields)
 }
