@@ -6,6 +6,7 @@ on_both!(
     a_stale_version_is_a_conflict_and_changes_nothing,
     cdd_classifies_but_a_partner_without_the_scope_cannot,
     bad_input_is_refused_with_the_offending_field,
+    a_code_is_checked_as_it_is_stored,
     thai_text_is_stored_in_nfc,
     idempotent_creates_return_the_first_record,
 );
@@ -107,6 +108,24 @@ async fn bad_input_is_refused_with_the_offending_field(app: TestApp) {
     // Nothing was written by the refused creates.
     let total = app.ok(&token, "{ communities { totalCount } }", json!({})).await;
     assert_eq!(total["communities"]["totalCount"], 36);
+}
+
+/// Codes were checked after Unicode upper-casing, which turns some letters
+/// into ASCII, longer: `ß` into `SS`, `ﬁ` into `FI`, `ı` into `I`. A code of
+/// 21 `ß` became 42 characters: PostgreSQL's `varchar(40)` refused it with an
+/// INTERNAL error, SQLite stored it.
+async fn a_code_is_checked_as_it_is_stored(app: TestApp) {
+    let token = app.full("CDD");
+    for bad in ["ß".repeat(21), "ﬁ-1".into(), "ı-1".into(), "ß".into()] {
+        let body =
+            app.gql(&token, CREATE, json!({ "input": { "code": bad, "nameTh": "x", "provinceCode": "TH-10" }})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{bad}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "code", "{body}");
+    }
+    let longest = "a".repeat(40);
+    let data =
+        app.ok(&token, CREATE, json!({ "input": { "code": longest, "nameTh": "x", "provinceCode": "TH-10" }})).await;
+    assert_eq!(data["createCommunity"]["code"], "A".repeat(40));
 }
 
 async fn thai_text_is_stored_in_nfc(app: TestApp) {

@@ -61,12 +61,16 @@ fn check_length(field: &str, value: String, max: usize) -> Result<String, AppErr
 }
 
 /// A record code: 1–40 characters of A–Z, 0–9, `-` and `_` (upper-cased).
+///
+/// The characters are checked before upper-casing, and only ASCII is
+/// upper-cased: Unicode upper-casing turns `ß` into `SS` and `ı` into `I`, so
+/// a checked code could change length or let other letters in.
 pub fn code(field: &str, value: &str) -> Result<String, AppError> {
-    let code = required(field, value, limits::CODE)?.to_uppercase();
+    let code = required(field, value, limits::CODE)?;
     if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(AppError::bad_input(field, format!("{field} may contain only letters A-Z, digits, '-' and '_'")));
     }
-    Ok(code)
+    Ok(code.to_ascii_uppercase())
 }
 
 /// A non-negative count, such as households or capacity.
