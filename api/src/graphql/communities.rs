@@ -118,7 +118,7 @@ impl Community {
             .map(|a| Ok(Award { year: a.year, category: AwardCategory::parse(&a.category)?, title: a.title.clone() }))
             .collect()
     }
-    /// The community's enrolments (needs `enrolments:read`).
+    /// The community's enrolments: needs `enrolments:read` (null and FORBIDDEN without it).
     async fn enrolments(
         &self,
         ctx: &Context<'_>,
@@ -127,9 +127,10 @@ impl Community {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<EnrolmentFilter>,
-    ) -> Result<EnrolmentConnection> {
+    ) -> Result<Option<EnrolmentConnection>> {
         nested_enrolment_page(ctx, Parent::Community, self.0.id, filter, connection::args(first, after, last, before))
             .await
+            .map(Some)
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {
