@@ -5,6 +5,7 @@ mod batching;
 mod changes;
 mod communities;
 mod enrolments;
+mod field_errors;
 mod import;
 mod issuers;
 mod limits;

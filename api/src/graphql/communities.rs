@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::community;
 
 use super::connection::{self, connection};
-use super::context::{Ctx, null_on_error, organization};
+use super::context::{Ctx, organization};
 use super::enrolments::{EnrolmentConnection, EnrolmentFilter, nested_enrolment_page};
 use super::organizations::{Organization, Province};
 use crate::domain::access::Scope;
@@ -103,15 +103,13 @@ impl Community {
         self.0.tier_assessed_at
     }
     /// Contact details: needs the `communities:pii` scope (null and FORBIDDEN without it).
-    async fn contact(&self, ctx: &Context<'_>) -> Option<Contact> {
-        let contact = ctx.actor_with(Scope::CommunitiesPii).map(|_| {
-            self.0.contact_name.clone().map(|name| Contact {
-                name,
-                phone: self.0.contact_phone.clone(),
-                email: self.0.contact_email.clone(),
-            })
-        });
-        null_on_error(ctx, contact)
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
+        ctx.actor_with(Scope::CommunitiesPii)?;
+        Ok(self.0.contact_name.clone().map(|name| Contact {
+            name,
+            phone: self.0.contact_phone.clone(),
+            email: self.0.contact_email.clone(),
+        }))
     }
     /// Awards won, oldest first.
     async fn awards(&self, ctx: &Context<'_>) -> Result<Vec<Award>> {
@@ -120,7 +118,7 @@ impl Community {
             .map(|a| Ok(Award { year: a.year, category: AwardCategory::parse(&a.category)?, title: a.title.clone() }))
             .collect()
     }
-    /// The community's enrolments (needs `enrolments:read`).
+    /// The community's enrolments: needs `enrolments:read` (null and FORBIDDEN without it).
     async fn enrolments(
         &self,
         ctx: &Context<'_>,
@@ -129,9 +127,10 @@ impl Community {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<EnrolmentFilter>,
-    ) -> Result<EnrolmentConnection> {
+    ) -> Result<Option<EnrolmentConnection>> {
         nested_enrolment_page(ctx, Parent::Community, self.0.id, filter, connection::args(first, after, last, before))
             .await
+            .map(Some)
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {

@@ -83,20 +83,6 @@ pub async fn organizations(ctx: &Context<'_>, ids: Vec<i64>) -> AppResult<Vec<or
     Ok(out)
 }
 
-/// Resolves a nullable field to `null` with `result`'s error recorded at the
-/// field's path, as the GraphQL spec asks: async-graphql would otherwise
-/// leave the key out of `data` when a nullable field fails.
-pub fn null_on_error<T>(ctx: &Context<'_>, result: AppResult<Option<T>>) -> Option<T> {
-    match result {
-        Ok(value) => value,
-        Err(err) => {
-            let error: async_graphql::Error = err.into();
-            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
-            None
-        }
-    }
-}
-
 /// Reads record `id` of `E` fresh from the database (after a create).
 pub async fn reload<E>(ctx: &Context<'_>, id: i64, kind: crate::domain::ids::Kind) -> AppResult<E::Model>
 where

@@ -89,18 +89,18 @@ impl Curriculum {
             })
             .collect())
     }
-    /// Award winners the curriculum takes as models (needs `communities:read`).
-    async fn model_communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
+    /// Award winners the curriculum takes as models: needs `communities:read` (null and FORBIDDEN without it).
+    async fn model_communities(&self, ctx: &Context<'_>) -> Result<Option<Vec<Community>>> {
         ctx.actor_with(Scope::CommunitiesRead)?;
         let links = ctx.loaders()?.models_by_curriculum.load_one(self.0.id).await?.unwrap_or_default();
         let ids: Vec<i64> = links.iter().map(|l| l.community_id).collect();
         let found = ctx.loaders()?.communities.load_many(ids.iter().copied()).await?;
-        Ok(ids.iter().filter_map(|id| found.get(id).cloned().map(Community)).collect())
+        Ok(Some(ids.iter().filter_map(|id| found.get(id).cloned().map(Community)).collect()))
     }
-    /// Programmes that use it (needs `programmes:read`).
-    async fn programmes(&self, ctx: &Context<'_>) -> Result<Vec<Programme>> {
+    /// Programmes that use it: needs `programmes:read` (null and FORBIDDEN without it).
+    async fn programmes(&self, ctx: &Context<'_>) -> Result<Option<Vec<Programme>>> {
         let links = ctx.loaders()?.programmes_by_curriculum.load_one(self.0.id).await?.unwrap_or_default();
-        programmes::load_many(ctx, links.iter().map(|l| l.programme_id)).await
+        programmes::load_many(ctx, links.iter().map(|l| l.programme_id)).await.map(Some)
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {

@@ -59,17 +59,15 @@ impl Enrolment {
     pub async fn id(&self) -> ID {
         ID(ids::encode(Kind::Enrolment, self.0.id))
     }
-    /// The community enrolled (needs `communities:read`).
-    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        Ok(communities::load(ctx, self.0.community_id)
-            .await?
-            .ok_or_else(|| AppError::internal("enrolment without community"))?)
+    /// The community enrolled: needs `communities:read` (null and FORBIDDEN without it).
+    async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
+        let community = communities::load(ctx, self.0.community_id).await?;
+        Ok(Some(community.ok_or_else(|| AppError::internal("enrolment without community"))?))
     }
-    /// The programme (needs `programmes:read`).
-    async fn programme(&self, ctx: &Context<'_>) -> Result<Programme> {
-        Ok(programmes::load(ctx, self.0.programme_id)
-            .await?
-            .ok_or_else(|| AppError::internal("enrolment without programme"))?)
+    /// The programme: needs `programmes:read` (null and FORBIDDEN without it).
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
+        let programme = programmes::load(ctx, self.0.programme_id).await?;
+        Ok(Some(programme.ok_or_else(|| AppError::internal("enrolment without programme"))?))
     }
     /// The curriculum the community follows (needs `curricula:read`).
     async fn curriculum(&self, ctx: &Context<'_>) -> Result<Option<Curriculum>> {

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod live;
 pub mod mous;
 pub mod node;
+pub mod nulls;
 pub mod organizations;
 pub mod programmes;
 pub mod stats;

@@ -123,11 +123,11 @@ impl Mou {
     async fn ends_on(&self) -> Option<Date> {
         wrap(self.0.ends_on)
     }
-    /// Programmes run under it (needs `programmes:read`).
-    async fn programmes(&self, ctx: &Context<'_>) -> Result<Vec<Programme>> {
+    /// Programmes run under it: needs `programmes:read` (null and FORBIDDEN without it).
+    async fn programmes(&self, ctx: &Context<'_>) -> Result<Option<Vec<Programme>>> {
         ctx.actor_with(Scope::ProgrammesRead)?;
         let rows = ctx.loaders()?.programmes_by_mou.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.iter().map(|m| Programme(m.clone().into())).collect())
+        Ok(Some(rows.iter().map(|m| Programme(m.clone().into())).collect()))
     }
     /// The commitments owed under it.
     async fn commitments(&self, ctx: &Context<'_>) -> Result<Vec<Commitment>> {

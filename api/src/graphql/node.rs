@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Interface, Object, Result};
 
 use super::communities::{self, Community};
-use super::context::{Ctx, null_on_error};
+use super::context::Ctx;
 use super::curricula::{self, Curriculum};
 use super::enrolments::{self, Enrolment};
 use super::mous::{self, Commitment, Mou};
@@ -66,12 +66,11 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any record by its global id; null if there is none the caller may see.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Option<Node> {
-        let found = match ids::decode_any(&id) {
-            Some((kind, n)) => load(ctx, kind, n).await,
-            None => Err(AppError::bad_input("id", "not a valid id")),
-        };
-        null_on_error(ctx, found)
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        match ids::decode_any(&id) {
+            Some((kind, n)) => Ok(load(ctx, kind, n).await?),
+            None => Err(AppError::bad_input("id", "not a valid id").into()),
+        }
     }
 
     /// Records by global id, in the order asked (at most 100); null for each

@@ -85,13 +85,13 @@ impl Programme {
     async fn ends_on(&self) -> Option<Date> {
         wrap(self.0.ends_on)
     }
-    /// The curricula it uses (needs `curricula:read`).
-    async fn curricula(&self, ctx: &Context<'_>) -> Result<Vec<Curriculum>> {
+    /// The curricula it uses: needs `curricula:read` (null and FORBIDDEN without it).
+    async fn curricula(&self, ctx: &Context<'_>) -> Result<Option<Vec<Curriculum>>> {
         ctx.actor_with(Scope::CurriculaRead)?;
         let links = ctx.loaders()?.curricula_by_programme.load_one(self.0.id).await?.unwrap_or_default();
-        curricula::load_many(ctx, links.iter().map(|l| l.curriculum_id)).await
+        curricula::load_many(ctx, links.iter().map(|l| l.curriculum_id)).await.map(Some)
     }
-    /// Its enrolments (needs `enrolments:read`).
+    /// Its enrolments: needs `enrolments:read` (null and FORBIDDEN without it).
     async fn enrolments(
         &self,
         ctx: &Context<'_>,
@@ -100,9 +100,10 @@ impl Programme {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<EnrolmentFilter>,
-    ) -> Result<EnrolmentConnection> {
+    ) -> Result<Option<EnrolmentConnection>> {
         nested_enrolment_page(ctx, Parent::Programme, self.0.id, filter, connection::args(first, after, last, before))
             .await
+            .map(Some)
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {

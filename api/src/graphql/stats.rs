@@ -47,36 +47,41 @@ fn count(n: i64) -> i32 {
 /// Grouped counts for analysts.
 #[Object]
 impl Stats {
-    /// Communities per tier (needs `communities:read`).
-    async fn communities_by_tier(&self, ctx: &Context<'_>) -> Result<Vec<TierCount>> {
+    /// Communities per tier: needs `communities:read` (null and FORBIDDEN without it).
+    async fn communities_by_tier(&self, ctx: &Context<'_>) -> Result<Option<Vec<TierCount>>> {
         ctx.actor_with(Scope::CommunitiesRead)?;
         let rows = stats::communities_by_tier(ctx.store()?).await?;
         rows.into_iter()
             .map(|(tier, n)| {
                 Ok(TierCount { tier: tier.as_deref().map(TourismTier::parse).transpose()?, count: count(n) })
             })
-            .collect()
+            .collect::<Result<_>>()
+            .map(Some)
     }
 
-    /// Communities per province, provinces with none left out (needs `communities:read`).
-    async fn communities_by_province(&self, ctx: &Context<'_>) -> Result<Vec<ProvinceCount>> {
+    /// Communities per province, provinces with none left out: needs `communities:read` (null and FORBIDDEN without it).
+    async fn communities_by_province(&self, ctx: &Context<'_>) -> Result<Option<Vec<ProvinceCount>>> {
         ctx.actor_with(Scope::CommunitiesRead)?;
         let provinces = ctx.provinces()?;
         let rows = stats::communities_by_province(ctx.store()?).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(code, n)| {
-                provinces.by_code.get(&code).map(|p| ProvinceCount { province: Province(p.clone()), count: count(n) })
-            })
-            .collect())
+        Ok(Some(
+            rows.into_iter()
+                .filter_map(|(code, n)| {
+                    provinces
+                        .by_code
+                        .get(&code)
+                        .map(|p| ProvinceCount { province: Province(p.clone()), count: count(n) })
+                })
+                .collect(),
+        ))
     }
 
-    /// Enrolments per status, of one programme or all (needs `enrolments:read`).
+    /// Enrolments per status, of one programme or all: needs `enrolments:read` (null and FORBIDDEN without it).
     async fn enrolments_by_status(
         &self,
         ctx: &Context<'_>,
         programme_id: Option<ID>,
-    ) -> Result<Vec<EnrolmentStatusCount>> {
+    ) -> Result<Option<Vec<EnrolmentStatusCount>>> {
         ctx.actor_with(Scope::EnrolmentsRead)?;
         let programme = programme_id.map(|id| ids::decode(Kind::Programme, &id, "programmeId")).transpose()?;
         let rows = stats::enrolments_by_status(ctx.store()?, programme).await?;
@@ -85,7 +90,7 @@ impl Stats {
             .map(|(status, n)| Ok(EnrolmentStatusCount { status: EnrolmentStatus::parse(&status)?, count: count(n) }))
             .collect::<Result<_, AppError>>()?;
         out.sort_by_key(|c| c.status);
-        Ok(out)
+        Ok(Some(out))
     }
 }
 

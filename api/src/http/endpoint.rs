@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth;
 use crate::domain::access::Actor;
 use crate::error::AppError;
-use crate::graphql::limits;
+use crate::graphql::{limits, nulls};
 use crate::store::loaders::Loaders;
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -294,16 +294,18 @@ fn answer(response: async_graphql::BatchResponse, media: Media) -> Response {
 }
 
 /// Admits one operation against the limits and the budget (before any
-/// database work), executes it with the caller and fresh loaders, and
-/// reports its cost.
+/// database work), executes it with the caller and fresh loaders, nulls
+/// what the errors of non-null fields null ([`nulls`]), and reports its cost.
 async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request) -> async_graphql::Response {
     let limits = &state.config.limits;
     let cost = match limits::admit(&mut request, limits, &state.store, actor).await {
         Ok(cost) => cost,
         Err(error) => return async_graphql::Response::from_errors(vec![error]),
     };
+    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window));
     let mut response = state.schema.execute(request).await;
+    nulls::propagate(&query, operation_name.as_deref(), &mut response);
     if let Some(cost) = &cost {
         limits::report(&mut response, cost, limits);
     }

@@ -22,6 +22,7 @@ use futures_util::{SinkExt, StreamExt, future};
 use crate::app::AppState;
 use crate::auth;
 use crate::domain::access::Actor;
+use crate::graphql::nulls::Propagating;
 use crate::store::loaders::Loaders;
 
 /// The close code for a refused or expired token.
@@ -87,7 +88,7 @@ async fn serve(state: AppState, socket: axum::extract::ws::WebSocket, protocol: 
             }
         }
     };
-    let messages = WebSocket::new(state.schema.clone(), input, protocol).on_connection_init(on_init);
+    let messages = WebSocket::new(Propagating(state.schema.clone()), input, protocol).on_connection_init(on_init);
     futures_util::pin_mut!(messages, sink);
     loop {
         let expires = *expiry.borrow_and_update();

@@ -60,14 +60,15 @@ pub async fn record(schema: &AppSchema, store: &Store, actor: &Actor, event: &ch
         "query WebhookRecord($id: ID!) {{ node(id: $id) {{ {} }} }}",
         RECORD_FIELDS.replace("CONTACT", contact)
     );
-    let request = Request::new(query)
+    let request = Request::new(query.as_str())
         .variables(Variables::from_json(json!({ "id": ids::encode(kind, event.entity_id) })))
         .data(actor.clone())
         .data(store.clone())
         // One record: there are no sibling fields to wait for, so the
         // loaders run at once instead of after the request batch window.
         .data(Loaders::new(&store.db, std::time::Duration::ZERO));
-    let response = schema.execute(request).await;
+    let mut response = schema.execute(request).await;
+    crate::graphql::nulls::propagate(&query, None, &mut response);
     let data = response.data.into_json().unwrap_or(Value::Null);
     let errors: Vec<Value> = response
         .errors
