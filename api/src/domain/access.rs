@@ -268,6 +268,12 @@ pub fn may_classify(actor: &Actor) -> Result<(), AppError> {
     actor.require(Scope::CommunitiesClassify)
 }
 
+/// `FORBIDDEN` unless `actor` may read the change feed (query, live
+/// subscription, webhooks).
+pub fn may_read_feed(actor: &Actor) -> Result<(), AppError> {
+    actor.require(Scope::ChangesRead)
+}
+
 /// `FORBIDDEN` unless `actor` may read or write contact persons (personal data).
 pub fn may_read_contacts(actor: &Actor) -> Result<(), AppError> {
     actor.require(Scope::CommunitiesPii)

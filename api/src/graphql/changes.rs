@@ -8,7 +8,7 @@ use super::connection::{self, PageInfo};
 use super::context::{Ctx, organization};
 use super::node::{self, Node};
 use super::organizations::Organization;
-use crate::domain::access::Scope;
+use crate::domain::access;
 use crate::domain::enums::ChangeOperation;
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
@@ -112,7 +112,8 @@ impl ChangeQuery {
         entity_types: Option<Vec<String>>,
         #[graphql(desc = "Only events of this record: its history.")] entity_id: Option<ID>,
     ) -> Result<ChangeEventConnection> {
-        let actor = ctx.actor_with(Scope::ChangesRead)?;
+        let actor = ctx.actor()?;
+        access::may_read_feed(actor)?;
         let entity = match &entity_id {
             Some(id) => match ids::decode_any(id) {
                 Some(found) => Some(found),

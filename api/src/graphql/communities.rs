@@ -8,7 +8,7 @@ use super::connection::{self, connection};
 use super::context::{Ctx, organization};
 use super::enrolments::{EnrolmentConnection, EnrolmentFilter, nested_enrolment_page};
 use super::organizations::{Organization, Province};
-use crate::domain::access::Scope;
+use crate::domain::access;
 use crate::domain::enums::{AwardCategory, OrderDirection, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
@@ -104,7 +104,7 @@ impl Community {
     }
     /// Contact details: needs the `communities:pii` scope (null and FORBIDDEN without it).
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
-        ctx.actor_with(Scope::CommunitiesPii)?;
+        access::may_read_contacts(ctx.actor()?)?;
         Ok(self.0.contact_name.clone().map(|name| Contact {
             name,
             phone: self.0.contact_phone.clone(),
@@ -185,7 +185,7 @@ pub struct CommunityOrder {
 
 /// Reads a community (needs `communities:read`), for `node` and nested fields.
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Community>, AppError> {
-    ctx.actor_with(Scope::CommunitiesRead)?;
+    ctx.reader(Kind::Community)?;
     Ok(ctx.loaders()?.communities.load_one(id).await?.map(Community))
 }
 
@@ -208,7 +208,7 @@ impl CommunityQuery {
         filter: Option<CommunityFilter>,
         order_by: Option<CommunityOrder>,
     ) -> Result<CommunityConnection> {
-        ctx.actor_with(Scope::CommunitiesRead)?;
+        ctx.reader(Kind::Community)?;
         let filter = filter.unwrap_or_default();
         let enrolled_in =
             filter.enrolled_in.as_ref().map(|id| ids::decode(Kind::Programme, id, "filter.enrolledIn")).transpose()?;
@@ -241,7 +241,7 @@ impl CommunityQuery {
 
     /// One community, by id or code.
     async fn community(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Option<Community>> {
-        ctx.actor_with(Scope::CommunitiesRead)?;
+        ctx.reader(Kind::Community)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Community, &id, "id")?).await?),
             (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(|m| Community(m.into()))),
@@ -277,7 +277,8 @@ impl CommunityMutation {
 
     /// Sets or clears a community's tourism tier (`communities:classify`).
     async fn classify_community(&self, ctx: &Context<'_>, input: ClassifyCommunityInput) -> Result<Community> {
-        let actor = ctx.actor_with(Scope::CommunitiesClassify)?;
+        let actor = ctx.actor()?;
+        access::may_classify(actor)?;
         Ok(Community(store::classify(ctx.store()?, actor, input.parse()?).await?.into()))
     }
 }

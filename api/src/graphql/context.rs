@@ -7,7 +7,7 @@ use async_graphql::Context;
 use entity::{organization, province};
 
 use crate::auth::OrgDirectory;
-use crate::domain::access::{Actor, Scope};
+use crate::domain::access::Actor;
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 use crate::store::loaders::Loaders;
@@ -24,8 +24,9 @@ pub struct Provinces {
 pub trait Ctx {
     /// The verified caller (every GraphQL request has one).
     fn actor(&self) -> AppResult<&Actor>;
-    /// The caller, if it holds `scope`; `FORBIDDEN` otherwise.
-    fn actor_with(&self, scope: Scope) -> AppResult<&Actor>;
+    /// The caller, if it holds the scope reading records of `kind` needs
+    /// (`access::read_rule`); row rules apply where the records are read.
+    fn reader(&self, kind: crate::domain::ids::Kind) -> AppResult<&Actor>;
     /// The caller, if it may write records of `kind` (`access::may_write`);
     /// checked before the input is validated, so a caller without the scope
     /// learns nothing about its input.
@@ -43,9 +44,11 @@ impl Ctx for Context<'_> {
         self.data_opt::<Actor>().ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()))
     }
 
-    fn actor_with(&self, scope: Scope) -> AppResult<&Actor> {
+    fn reader(&self, kind: crate::domain::ids::Kind) -> AppResult<&Actor> {
         let actor = self.actor()?;
-        actor.require(scope)?;
+        if let Some(scope) = crate::domain::access::read_rule(kind).scope {
+            actor.require(scope)?;
+        }
         Ok(actor)
     }
 

@@ -8,7 +8,6 @@ use super::connection::{self, connection};
 use super::context::{Ctx, organization, organizations};
 use super::organizations::Organization;
 use super::programmes::{self, Programme};
-use crate::domain::access::Scope;
 use crate::domain::enums::{self, CurriculumKind, CurriculumStatus, FocusArea};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
@@ -91,7 +90,7 @@ impl Curriculum {
     }
     /// Award winners the curriculum takes as models: needs `communities:read` (null and FORBIDDEN without it).
     async fn model_communities(&self, ctx: &Context<'_>) -> Result<Option<Vec<Community>>> {
-        ctx.actor_with(Scope::CommunitiesRead)?;
+        ctx.reader(Kind::Community)?;
         let links = ctx.loaders()?.models_by_curriculum.load_one(self.0.id).await?.unwrap_or_default();
         let ids: Vec<i64> = links.iter().map(|l| l.community_id).collect();
         let found = ctx.loaders()?.communities.load_many(ids.iter().copied()).await?;
@@ -123,13 +122,13 @@ pub struct CurriculumFilter {
 
 /// Reads a curriculum (needs `curricula:read`).
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Curriculum>, AppError> {
-    ctx.actor_with(Scope::CurriculaRead)?;
+    ctx.reader(Kind::Curriculum)?;
     Ok(ctx.loaders()?.curricula.load_one(id).await?.map(Curriculum))
 }
 
 /// Reads several curricula, in the order of `ids`.
 pub async fn load_many(ctx: &Context<'_>, ids: impl IntoIterator<Item = i64>) -> Result<Vec<Curriculum>> {
-    ctx.actor_with(Scope::CurriculaRead)?;
+    ctx.reader(Kind::Curriculum)?;
     let ids: Vec<i64> = ids.into_iter().collect();
     let found = ctx.loaders()?.curricula.load_many(ids.iter().copied()).await?;
     Ok(ids.iter().filter_map(|id| found.get(id).cloned().map(Curriculum)).collect())
@@ -152,7 +151,7 @@ impl CurriculumQuery {
         before: Option<String>,
         filter: Option<CurriculumFilter>,
     ) -> Result<CurriculumConnection> {
-        ctx.actor_with(Scope::CurriculaRead)?;
+        ctx.reader(Kind::Curriculum)?;
         let f = filter.unwrap_or_default();
         let select =
             store::filtered(&store::Filter { kinds: f.kinds, statuses: f.statuses, focus_areas: f.focus_areas });
@@ -162,7 +161,7 @@ impl CurriculumQuery {
 
     /// One curriculum, by id or code.
     async fn curriculum(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Option<Curriculum>> {
-        ctx.actor_with(Scope::CurriculaRead)?;
+        ctx.reader(Kind::Curriculum)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Curriculum, &id, "id")?).await?),
             (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(|m| Curriculum(m.into()))),

@@ -17,7 +17,7 @@ use futures_util::Stream;
 
 use super::changes::ChangeEvent;
 use super::context::Ctx;
-use crate::domain::access::{Actor, Scope};
+use crate::domain::access::{self, Actor};
 use crate::error::AppError;
 use crate::store::keyset::{self, PageArgs};
 use crate::store::{Store, budget, changes};
@@ -147,7 +147,8 @@ impl Subscription {
         #[graphql(desc = "Only events of these record types (GraphQL type names, e.g. \"Enrolment\").")]
         entity_types: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<ChangeEvent>> + use<>> {
-        let actor = ctx.actor_with(Scope::ChangesRead)?.clone();
+        let actor = ctx.actor()?.clone();
+        access::may_read_feed(&actor)?;
         let store = ctx.store()?.clone();
         if let Some(types) = &entity_types {
             changes::check_entity_types(types)?;

@@ -8,7 +8,7 @@ use super::connection::{self, connection};
 use super::context::{Ctx, organization};
 use super::organizations::Organization;
 use super::programmes::Programme;
-use crate::domain::access::{self, Scope};
+use crate::domain::access;
 use crate::domain::date::{Date, wrap};
 use crate::domain::enums::{CommitmentStatus, MouStatus, PartyRole};
 use crate::domain::ids::{self, Kind};
@@ -125,7 +125,7 @@ impl Mou {
     }
     /// Programmes run under it: needs `programmes:read` (null and FORBIDDEN without it).
     async fn programmes(&self, ctx: &Context<'_>) -> Result<Option<Vec<Programme>>> {
-        ctx.actor_with(Scope::ProgrammesRead)?;
+        ctx.reader(Kind::Programme)?;
         let rows = ctx.loaders()?.programmes_by_mou.load_one(self.0.id).await?.unwrap_or_default();
         Ok(Some(rows.iter().map(|m| Programme(m.clone().into())).collect()))
     }
@@ -163,7 +163,7 @@ pub struct MouFilter {
 
 /// Reads an MOU (needs `mous:read`); `None` if it is a draft the caller is no party of.
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Mou>, AppError> {
-    let actor = ctx.actor_with(Scope::MousRead)?;
+    let actor = ctx.reader(Kind::Mou)?;
     let loaders = ctx.loaders()?;
     // Both in the same batch window: the parties decide visibility.
     let (m, parties) = futures_util::future::join(loaders.mous.load_one(id), loaders.parties_by_mou.load_one(id)).await;
@@ -176,7 +176,7 @@ pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Mou>, AppError> {
 
 /// Reads a commitment (needs `mous:read`); `None` unless its MOU is visible.
 pub async fn load_commitment(ctx: &Context<'_>, id: i64) -> Result<Option<Commitment>, AppError> {
-    ctx.actor_with(Scope::MousRead)?;
+    ctx.reader(Kind::Mou)?;
     let Some(c) = ctx.loaders()?.commitments.load_one(id).await? else {
         return Ok(None);
     };
@@ -200,7 +200,7 @@ impl MouQuery {
         before: Option<String>,
         filter: Option<MouFilter>,
     ) -> Result<MouConnection> {
-        let actor = ctx.actor_with(Scope::MousRead)?;
+        let actor = ctx.reader(Kind::Mou)?;
         let f = filter.unwrap_or_default();
         let select = store::filtered(
             actor,
@@ -212,7 +212,7 @@ impl MouQuery {
 
     /// One MOU, by id or code.
     async fn mou(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Option<Mou>> {
-        let actor = ctx.actor_with(Scope::MousRead)?;
+        let actor = ctx.reader(Kind::Mou)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Mou, &id, "id")?).await?),
             (None, Some(code)) => Ok(store::by_code(ctx.store()?, actor, &code).await?.map(|m| Mou(m.into()))),

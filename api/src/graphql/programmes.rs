@@ -9,7 +9,6 @@ use super::curricula::{self, Curriculum};
 use super::enrolments::{EnrolmentConnection, EnrolmentFilter, nested_enrolment_page};
 use super::mous::{self, Mou};
 use super::organizations::Organization;
-use crate::domain::access::Scope;
 use crate::domain::date::{Date, wrap};
 use crate::domain::enums::{self, ProgrammeStatus, ProgrammeTheme, TourismTier};
 use crate::domain::ids::{self, Kind};
@@ -87,7 +86,7 @@ impl Programme {
     }
     /// The curricula it uses: needs `curricula:read` (null and FORBIDDEN without it).
     async fn curricula(&self, ctx: &Context<'_>) -> Result<Option<Vec<Curriculum>>> {
-        ctx.actor_with(Scope::CurriculaRead)?;
+        ctx.reader(Kind::Curriculum)?;
         let links = ctx.loaders()?.curricula_by_programme.load_one(self.0.id).await?.unwrap_or_default();
         curricula::load_many(ctx, links.iter().map(|l| l.curriculum_id)).await.map(Some)
     }
@@ -126,13 +125,13 @@ pub struct ProgrammeFilter {
 
 /// Reads a programme (needs `programmes:read`).
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Programme>, AppError> {
-    ctx.actor_with(Scope::ProgrammesRead)?;
+    ctx.reader(Kind::Programme)?;
     Ok(ctx.loaders()?.programmes.load_one(id).await?.map(Programme))
 }
 
 /// Reads several programmes, in the order of `ids`.
 pub async fn load_many(ctx: &Context<'_>, ids: impl IntoIterator<Item = i64>) -> Result<Vec<Programme>> {
-    ctx.actor_with(Scope::ProgrammesRead)?;
+    ctx.reader(Kind::Programme)?;
     let ids: Vec<i64> = ids.into_iter().collect();
     let found = ctx.loaders()?.programmes.load_many(ids.iter().copied()).await?;
     Ok(ids.iter().filter_map(|id| found.get(id).cloned().map(Programme)).collect())
@@ -155,7 +154,7 @@ impl ProgrammeQuery {
         before: Option<String>,
         filter: Option<ProgrammeFilter>,
     ) -> Result<ProgrammeConnection> {
-        ctx.actor_with(Scope::ProgrammesRead)?;
+        ctx.reader(Kind::Programme)?;
         let f = filter.unwrap_or_default();
         let select = store::filtered(&store::Filter { themes: f.themes, statuses: f.statuses, lead_code: f.lead_code });
         let page = store::page(ctx.store()?, select.clone(), &connection::args(first, after, last, before)).await?;
@@ -164,7 +163,7 @@ impl ProgrammeQuery {
 
     /// One programme, by id or code.
     async fn programme(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Option<Programme>> {
-        ctx.actor_with(Scope::ProgrammesRead)?;
+        ctx.reader(Kind::Programme)?;
         match (id, code) {
             (Some(id), None) => Ok(load(ctx, ids::decode(Kind::Programme, &id, "id")?).await?),
             (None, Some(code)) => Ok(store::by_code(ctx.store()?, &code).await?.map(|m| Programme(m.into()))),

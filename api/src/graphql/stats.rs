@@ -4,7 +4,6 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 use super::context::Ctx;
 use super::organizations::Province;
-use crate::domain::access::Scope;
 use crate::domain::enums::{EnrolmentStatus, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
@@ -49,7 +48,7 @@ fn count(n: i64) -> i32 {
 impl Stats {
     /// Communities per tier: needs `communities:read` (null and FORBIDDEN without it).
     async fn communities_by_tier(&self, ctx: &Context<'_>) -> Result<Option<Vec<TierCount>>> {
-        ctx.actor_with(Scope::CommunitiesRead)?;
+        ctx.reader(Kind::Community)?;
         let rows = stats::communities_by_tier(ctx.store()?).await?;
         rows.into_iter()
             .map(|(tier, n)| {
@@ -61,7 +60,7 @@ impl Stats {
 
     /// Communities per province, provinces with none left out: needs `communities:read` (null and FORBIDDEN without it).
     async fn communities_by_province(&self, ctx: &Context<'_>) -> Result<Option<Vec<ProvinceCount>>> {
-        ctx.actor_with(Scope::CommunitiesRead)?;
+        ctx.reader(Kind::Community)?;
         let provinces = ctx.provinces()?;
         let rows = stats::communities_by_province(ctx.store()?).await?;
         Ok(Some(
@@ -82,7 +81,7 @@ impl Stats {
         ctx: &Context<'_>,
         programme_id: Option<ID>,
     ) -> Result<Option<Vec<EnrolmentStatusCount>>> {
-        ctx.actor_with(Scope::EnrolmentsRead)?;
+        ctx.reader(Kind::Enrolment)?;
         let programme = programme_id.map(|id| ids::decode(Kind::Programme, &id, "programmeId")).transpose()?;
         let rows = stats::enrolments_by_status(ctx.store()?, programme).await?;
         let mut out: Vec<EnrolmentStatusCount> = rows

@@ -10,7 +10,6 @@ use entity::{webhook_delivery, webhook_subscription};
 
 use super::connection::{self, connection};
 use super::context::Ctx;
-use crate::domain::access::Scope;
 use crate::domain::enums::{ChangeOperation, WebhookStatus};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
@@ -117,7 +116,7 @@ impl WebhookSubscription {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<WebhookDeliveryConnection> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let args = connection::args(first, after, last, before);
         let page = store::deliveries(ctx.store()?, actor, self.0.id, &args).await?;
         Ok(WebhookDeliveryConnection::new(page, store::log_of(self.0.id)))
@@ -322,14 +321,14 @@ impl WebhookQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<WebhookSubscriptionConnection> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let page = store::page(ctx.store()?, actor, &connection::args(first, after, last, before)).await?;
         Ok(WebhookSubscriptionConnection::new(page, store::own(actor)))
     }
 
     /// One of the caller's organisation's webhook subscriptions.
     async fn webhook_subscription(&self, ctx: &Context<'_>, id: ID) -> Result<Option<WebhookSubscription>> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let id = ids::decode(Kind::WebhookSubscription, &id, "id")?;
         match store::get(ctx.store()?, actor, id).await {
             Ok(model) => Ok(Some(WebhookSubscription(Arc::new(model)))),
@@ -341,7 +340,7 @@ impl WebhookQuery {
 
 /// Loads the caller's subscription `id` for `node` (needs `webhooks:manage`).
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<WebhookSubscription>, AppError> {
-    let actor = ctx.actor_with(Scope::WebhooksManage)?;
+    let actor = ctx.reader(Kind::WebhookSubscription)?;
     match store::get(ctx.store()?, actor, id).await {
         Ok(model) => Ok(Some(WebhookSubscription(Arc::new(model)))),
         Err(AppError::NotFound(_)) => Ok(None),
@@ -366,7 +365,7 @@ impl WebhookMutation {
         input: CreateWebhookSubscriptionInput,
         idempotency_key: Option<String>,
     ) -> Result<WebhookSubscriptionSecret> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let store = ctx.store()?;
         let draft = store::Draft {
             url: checked_url(ctx, &input.url).await?,
@@ -391,7 +390,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: UpdateWebhookSubscriptionInput,
     ) -> Result<WebhookSubscription> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let id = ids::decode(Kind::WebhookSubscription, &input.id, "id")?;
         let url = match &input.url {
             Some(url) => Some(checked_url(ctx, url).await?),
@@ -427,7 +426,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: RotateWebhookSecretInput,
     ) -> Result<WebhookSubscriptionSecret> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let id = ids::decode(Kind::WebhookSubscription, &input.id, "id")?;
         let default = ctx
             .data_opt::<Arc<crate::config::WebhookSettings>>()
@@ -461,7 +460,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: ReplayWebhookSubscriptionInput,
     ) -> Result<WebhookSubscription> {
-        let actor = ctx.actor_with(Scope::WebhooksManage)?;
+        let actor = ctx.reader(Kind::WebhookSubscription)?;
         let id = ids::decode(Kind::WebhookSubscription, &input.id, "id")?;
         let after = position(input.after.as_deref(), "after")?.unwrap_or(0);
         let model = store::replay(ctx.store()?, actor, id, input.expected_version, after).await?;

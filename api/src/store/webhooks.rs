@@ -13,7 +13,7 @@ use sea_orm::{
 use super::keyset::{self, Page, PageArgs, SortKey};
 use super::versioned::check_version;
 use super::{Store, idempotency, now};
-use crate::domain::access::{Actor, Scope};
+use crate::domain::access::{self, Actor, Scope};
 use crate::domain::enums::{ChangeOperation, WebhookStatus};
 use crate::domain::ids::Kind;
 use crate::error::{AppError, AppResult};
@@ -125,12 +125,12 @@ pub async fn create(
 
 /// Writing a subscription: `access::may_manage_webhooks`.
 fn require_managers(actor: &Actor) -> AppResult<()> {
-    crate::domain::access::may_manage_webhooks(actor)
+    access::may_manage_webhooks(actor)
 }
 
 /// The caller's subscription `id`.
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> AppResult<webhook_subscription::Model> {
-    actor.require(Scope::WebhooksManage)?;
+    access::may_write(actor, Kind::WebhookSubscription)?;
     find_own(&store.db, actor, id).await
 }
 
@@ -149,7 +149,7 @@ pub fn own(actor: &Actor) -> Select<webhook_subscription::Entity> {
 
 /// The caller's subscriptions, in creation order.
 pub async fn page(store: &Store, actor: &Actor, args: &PageArgs) -> AppResult<Page<webhook_subscription::Model>> {
-    actor.require(Scope::WebhooksManage)?;
+    access::may_write(actor, Kind::WebhookSubscription)?;
     keyset::window(args, SORT)?.fetch(&store.db, own(actor), |_| None, |m| m.id).await
 }
 

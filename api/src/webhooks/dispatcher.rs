@@ -140,7 +140,7 @@ impl Dispatcher {
             sub.entity_types.as_ref().map(|t| t.split_whitespace().map(str::to_owned).collect());
         let ops: Option<Vec<String>> =
             sub.operations.as_ref().map(|t| t.split_whitespace().map(str::to_owned).collect());
-        if !actor.has(crate::domain::access::Scope::ChangesRead) {
+        if crate::domain::access::may_read_feed(&actor).is_err() {
             // Its scopes read no event (checked at write time; kept for safety).
             let head = *self.store.feed.head.borrow();
             store::advance(&self.store, sub.id, &self.owner, head, false, lease).await?;

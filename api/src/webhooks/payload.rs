@@ -11,7 +11,7 @@ use async_graphql::{Request, Variables};
 use entity::change_event;
 use serde_json::{Value, json};
 
-use crate::domain::access::{Actor, Scope};
+use crate::domain::access::{self, Actor};
 use crate::domain::ids::{self, Kind};
 use crate::graphql::AppSchema;
 use crate::store::keyset::encode_cursor;
@@ -55,7 +55,7 @@ pub async fn record(schema: &AppSchema, store: &Store, actor: &Actor, event: &ch
     let Some(kind) = Kind::from_name(&event.entity_type) else {
         return (Value::Null, Value::Null);
     };
-    let contact = if actor.has(Scope::CommunitiesPii) { "contact { name phone email }" } else { "" };
+    let contact = if access::may_read_contacts(actor).is_ok() { "contact { name phone email }" } else { "" };
     let query = format!(
         "query WebhookRecord($id: ID!) {{ node(id: $id) {{ {} }} }}",
         RECORD_FIELDS.replace("CONTACT", contact)
