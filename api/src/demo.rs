@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entity::*;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// The `subject` of every change event the seed writes.
@@ -446,6 +446,12 @@ const ENROLMENTS: [EnrolmentRow; 11] = [
     ("DEMO-024", "PRG-FINANCE", None, Org::Foundation, &["NOMINATED", "DECLINED"], Some("กลุ่มยังไม่มีระบบบัญชีตามเกณฑ์ความพร้อมของหลักสูตร")),
 ];
 
+/// The vocabulary value a seed names (the seeds name values as the API and
+/// the database do).
+fn named<T: ActiveEnum<Value = String>>(name: &str) -> Result<T, DbErr> {
+    T::try_from_value(&name.to_owned())
+}
+
 /// Whether an enrolment may move from `from` to `to` (the domain's rule).
 fn allowed_move(from: &str, to: &str) -> bool {
     matches!(
@@ -545,7 +551,7 @@ impl Seeder<'_> {
                 village_no: Set(Some(village_no)),
                 households: Set(Some(households)),
                 description: Set(Some(format!("{description}{FICTIONAL}"))),
-                tourism_tier: Set(tier.map(str::to_owned)),
+                tourism_tier: Set(tier.map(named).transpose()?),
                 tier_assessed_by: Set(tier.map(|_| cdd)),
                 tier_assessed_at: Set(tier.map(|_| self.now)),
                 contact_name: Set(contact.map(|c| c.1.to_owned())),
@@ -566,7 +572,7 @@ impl Seeder<'_> {
             community_award::ActiveModel {
                 community_id: Set(id_of(&ids, "community", code)?),
                 year: Set(year),
-                category: Set(category.to_owned()),
+                category: Set(named(category)?),
                 // The award in Thai, with the Buddhist-era year.
                 title: Set(Some(format!("รางวัลวิสาหกิจชุมชนต้นแบบสัมมาชีพ {} ปี {}", award_label(category), year + 543))),
                 ..Default::default()
@@ -586,7 +592,7 @@ impl Seeder<'_> {
                 title_th: Set(seed.title_th.to_owned()),
                 title_en: Set(Some(seed.title_en.to_owned())),
                 purpose: Set(Some(seed.purpose.to_owned())),
-                status: Set(seed.status.to_owned()),
+                status: Set(named(seed.status)?),
                 signed_on: Set(None),
                 starts_on: Set(seed.starts_on),
                 ends_on: Set(seed.ends_on),
@@ -598,13 +604,20 @@ impl Seeder<'_> {
             }
             .insert(self.txn)
             .await?;
-            let parties = seed.parties.iter().zip(0..).map(|(&(org, role), position)| mou_party::ActiveModel {
-                mou_id: Set(row.id),
-                organization_id: Set(self.orgs.id(org)),
-                role: Set(role.to_owned()),
-                position: Set(position),
-                signed_at: Set(None),
-            });
+            let parties = seed
+                .parties
+                .iter()
+                .zip(0..)
+                .map(|(&(org, role), position)| {
+                    Ok(mou_party::ActiveModel {
+                        mou_id: Set(row.id),
+                        organization_id: Set(self.orgs.id(org)),
+                        role: Set(named(role)?),
+                        position: Set(position),
+                        signed_at: Set(None),
+                    })
+                })
+                .collect::<Result<Vec<_>, DbErr>>()?;
             mou_party::Entity::insert_many(parties).exec_without_returning(self.txn).await?;
             self.created("Mou", row.id, seed.created_by).await?;
             ids.insert(seed.code, row.id);
@@ -620,7 +633,7 @@ impl Seeder<'_> {
                 description: Set(description.to_owned()),
                 owner_id: Set(self.orgs.id(owner)),
                 due_on: Set(Some(due_on)),
-                status: Set("OPEN".to_owned()),
+                status: Set(named("OPEN")?),
                 version: Set(1),
                 created_at: Set(self.now),
                 updated_at: Set(self.now),
@@ -642,8 +655,8 @@ impl Seeder<'_> {
                 code: Set(seed.code.to_owned()),
                 title_th: Set(seed.title_th.to_owned()),
                 title_en: Set(Some(seed.title_en.to_owned())),
-                kind: Set(seed.kind.to_owned()),
-                status: Set(seed.status.to_owned()),
+                kind: Set(named(seed.kind)?),
+                status: Set(named(seed.status)?),
                 focus_areas: Set(seed.focus_areas.to_owned()),
                 owner_id: Set(self.orgs.id(seed.owner)),
                 version: Set(1),
@@ -705,8 +718,8 @@ impl Seeder<'_> {
                 code: Set(seed.code.to_owned()),
                 name_th: Set(seed.name_th.to_owned()),
                 name_en: Set(Some(seed.name_en.to_owned())),
-                theme: Set(seed.theme.to_owned()),
-                status: Set(seed.status.to_owned()),
+                theme: Set(named(seed.theme)?),
+                status: Set(named(seed.status)?),
                 mou_id: Set(mou_id),
                 lead_id: Set(self.orgs.id(seed.lead)),
                 target_tiers: Set(seed.target_tiers.to_owned()),
@@ -762,7 +775,7 @@ impl Seeder<'_> {
                 community_id: Set(id_of(communities, "community", community_code)?),
                 programme_id: Set(id_of(programmes, "programme", programme_code)?),
                 curriculum_id: Set(curriculum_code.map(|code| id_of(curricula, "curriculum", code)).transpose()?),
-                status: Set(status.to_owned()),
+                status: Set(named(status)?),
                 nominated_by: Set(self.orgs.id(nominator)),
                 nominated_at: Set(self.now),
                 version: Set(1),
@@ -789,8 +802,8 @@ impl Seeder<'_> {
                 };
                 enrolment_transition::ActiveModel {
                     enrolment_id: Set(row.id),
-                    from_status: Set(from.map(str::to_owned)),
-                    to_status: Set(to.to_owned()),
+                    from_status: Set(from.map(named).transpose()?),
+                    to_status: Set(named(to)?),
                     at: Set(self.now),
                     by_org: Set(self.orgs.id(by)),
                     note: Set(if step + 1 == path.len() { note.map(str::to_owned) } else { None }),

@@ -183,7 +183,7 @@ pub async fn communities(
     for (done, row) in rows.into_iter().enumerate() {
         progress(done as u64 + 1, total);
         let at = now();
-        let tier = row.tier.map(|t| t.as_str().to_owned());
+        let tier = row.tier;
         match existing.get(&row.code) {
             None => {
                 let created = community::ActiveModel {
@@ -195,7 +195,7 @@ pub async fn communities(
                     subdistrict: Set(row.subdistrict),
                     village_no: Set(row.village_no),
                     households: Set(row.households),
-                    tourism_tier: Set(tier.clone()),
+                    tourism_tier: Set(tier),
                     tier_assessed_by: Set(tier.as_ref().map(|_| actor.org_id)),
                     tier_assessed_at: Set(tier.as_ref().map(|_| at)),
                     created_by: Set(actor.org_id),
@@ -230,7 +230,7 @@ pub async fn communities(
                 set!(households, "households", row.households);
                 if cur.tourism_tier != tier {
                     fields.extend(["tourismTier", "tierAssessedBy", "tierAssessedAt"]);
-                    am.tourism_tier = Set(tier.clone());
+                    am.tourism_tier = Set(tier);
                     am.tier_assessed_by = Set(tier.as_ref().map(|_| actor.org_id));
                     am.tier_assessed_at = Set(tier.as_ref().map(|_| at));
                 }

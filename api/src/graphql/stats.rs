@@ -7,7 +7,6 @@ use super::organizations::Province;
 use crate::domain::access::Scope;
 use crate::domain::enums::{EnrolmentStatus, TourismTier};
 use crate::domain::ids::{self, Kind};
-use crate::error::AppError;
 use crate::store::stats;
 
 /// How many communities have a tier.
@@ -51,11 +50,7 @@ impl Stats {
     async fn communities_by_tier(&self, ctx: &Context<'_>) -> Result<Vec<TierCount>> {
         ctx.actor_with(Scope::CommunitiesRead)?;
         let rows = stats::communities_by_tier(ctx.store()?).await?;
-        rows.into_iter()
-            .map(|(tier, n)| {
-                Ok(TierCount { tier: tier.as_deref().map(TourismTier::parse).transpose()?, count: count(n) })
-            })
-            .collect()
+        Ok(rows.into_iter().map(|(tier, n)| TierCount { tier, count: count(n) }).collect())
     }
 
     /// Communities per province, provinces with none left out (needs `communities:read`).
@@ -80,10 +75,8 @@ impl Stats {
         ctx.actor_with(Scope::EnrolmentsRead)?;
         let programme = programme_id.map(|id| ids::decode(Kind::Programme, &id, "programmeId")).transpose()?;
         let rows = stats::enrolments_by_status(ctx.store()?, programme).await?;
-        let mut out: Vec<EnrolmentStatusCount> = rows
-            .into_iter()
-            .map(|(status, n)| Ok(EnrolmentStatusCount { status: EnrolmentStatus::parse(&status)?, count: count(n) }))
-            .collect::<Result<_, AppError>>()?;
+        let mut out: Vec<EnrolmentStatusCount> =
+            rows.into_iter().map(|(status, n)| EnrolmentStatusCount { status, count: count(n) }).collect();
         out.sort_by_key(|c| c.status);
         Ok(out)
     }

@@ -168,7 +168,7 @@ async fn replace_awards<C: ConnectionTrait>(
         community_award::ActiveModel {
             community_id: Set(community_id),
             year: Set(year),
-            category: Set(category.as_str().to_owned()),
+            category: Set(category),
             title: Set(title),
             ..Default::default()
         }
@@ -295,7 +295,7 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCommunityInput) -
             .into_iter()
             .map(|a| (a.year, a.category, a.title))
             .collect::<Vec<_>>();
-        let wanted: Vec<_> = awards.iter().map(|(y, c, t)| (*y, c.as_str().to_owned(), t.clone())).collect();
+        let wanted: Vec<_> = awards.iter().map(|(y, c, t)| (*y, *c, t.clone())).collect();
         if existing != wanted {
             fields.push("awards");
             replace_awards(&tx, id, awards).await?;
@@ -321,9 +321,8 @@ pub async fn classify(
     let tx = store.begin_write().await?;
     let cur: community::Model =
         current::<community::Entity, _>(&tx, Kind::Community, id, expected_version, |m| m.version).await?;
-    let tier = tier.map(|t| t.as_str().to_owned());
     let am = community::ActiveModel {
-        tourism_tier: Set(tier.clone()),
+        tourism_tier: Set(tier),
         tier_assessed_by: Set(tier.as_ref().map(|_| actor.org_id)),
         tier_assessed_at: Set(tier.as_ref().map(|_| now())),
         ..Default::default()

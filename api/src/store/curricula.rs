@@ -183,8 +183,8 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateCurriculumInput, 
                     code: Set(code),
                     title_th: Set(title_th),
                     title_en: Set(title_en),
-                    kind: Set(input.kind.as_str().to_owned()),
-                    status: Set(CurriculumStatus::Draft.as_str().to_owned()),
+                    kind: Set(input.kind),
+                    status: Set(CurriculumStatus::Draft),
                     focus_areas: Set(areas),
                     owner_id: Set(actor_tx.org_id),
                     version: Set(1),
@@ -249,11 +249,11 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateCurriculumInput) 
     if let Some(v) = diff(&mut fields, "focusAreas", &cur.focus_areas, areas) {
         am.focus_areas = Set(v);
     }
-    let status = CurriculumStatus::parse(&cur.status)?;
+    let status = cur.status;
     if let Some(to) = input.status.filter(|to| *to != status) {
         lifecycle::check_move("status", CURRICULUM_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     let contributors = contributors.map(|mut list| {
         list.retain(|c| *c != cur.owner_id);

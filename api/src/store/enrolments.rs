@@ -79,8 +79,8 @@ async fn transition<C: ConnectionTrait>(
 ) -> AppResult<()> {
     enrolment_transition::ActiveModel {
         enrolment_id: Set(enrolment_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from),
+        to_status: Set(to),
         at: Set(now()),
         by_org: Set(actor.org_id),
         note: Set(note),
@@ -124,7 +124,7 @@ pub async fn nominate(
                 };
                 let partners = programmes::partner_ids(tx, programme_id).await?;
                 access::require_programme_role(&actor_tx, p.lead_id, &partners, true, "nominate communities")?;
-                let status = ProgrammeStatus::parse(&p.status)?;
+                let status = p.status;
                 if status != ProgrammeStatus::Open {
                     return Err(AppError::bad_input(
                         "programmeId",
@@ -134,9 +134,9 @@ pub async fn nominate(
                 let Some(c) = community::Entity::find_by_id(community_id).one(tx).await? else {
                     return Err(AppError::bad_input("communityId", "no Community with that id"));
                 };
-                let targets = enums::parse_list(&p.target_tiers, TourismTier::parse)?;
+                let targets = enums::parse_list::<TourismTier>(&p.target_tiers)?;
                 if !targets.is_empty() {
-                    let tier = c.tourism_tier.as_deref().map(TourismTier::parse).transpose()?;
+                    let tier = c.tourism_tier;
                     if !tier.is_some_and(|t| targets.contains(&t)) {
                         let wanted: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
                         return Err(AppError::bad_input(
@@ -169,7 +169,7 @@ pub async fn nominate(
                     community_id: Set(community_id),
                     programme_id: Set(programme_id),
                     curriculum_id: Set(curriculum_id),
-                    status: Set(EnrolmentStatus::Nominated.as_str().to_owned()),
+                    status: Set(EnrolmentStatus::Nominated),
                     nominated_by: Set(actor_tx.org_id),
                     nominated_at: Set(at),
                     version: Set(1),
@@ -221,7 +221,7 @@ pub async fn transition_enrolment(
         return Err(AppError::forbidden(format!("only {who} may move an enrolment to {}", input.to)));
     }
     check_version(Kind::Enrolment, cur.version, input.expected_version)?;
-    let from = EnrolmentStatus::parse(&cur.status)?;
+    let from = cur.status;
     lifecycle::check_move("to", ENROLMENT_MOVES, from, input.to)?;
     // Only a move into a limited programme counts places: those moves take
     // the programme's row lock, so two cannot both take the last place.
@@ -234,7 +234,7 @@ pub async fn transition_enrolment(
             .ok_or_else(|| AppError::internal("enrolment without programme"))?;
         check_capacity(&tx, &p).await?;
     }
-    let am = enrolment::ActiveModel { status: Set(input.to.as_str().to_owned()), ..Default::default() };
+    let am = enrolment::ActiveModel { status: Set(input.to), ..Default::default() };
     bump(&tx, am, id, input.expected_version, Kind::Enrolment).await?;
     transition(&tx, id, Some(from), input.to, actor, note).await?;
     changes::record(&tx, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;

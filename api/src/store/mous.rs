@@ -94,7 +94,7 @@ pub async fn parties<C: ConnectionTrait>(conn: &C, mou_id: i64) -> AppResult<Vec
 }
 
 fn roles(parties: &[mou_party::Model]) -> AppResult<Vec<(i64, PartyRole)>> {
-    parties.iter().map(|p| Ok((p.organization_id, PartyRole::parse(&p.role)?))).collect()
+    Ok(parties.iter().map(|p| (p.organization_id, p.role)).collect())
 }
 
 /// Creates an MOU in DRAFT; the caller's organisation must be a party.
@@ -143,7 +143,7 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateMouInput, key: Op
                     title_th: Set(title_th),
                     title_en: Set(title_en),
                     purpose: Set(purpose),
-                    status: Set(MouStatus::Draft.as_str().to_owned()),
+                    status: Set(MouStatus::Draft),
                     signed_on: Set(None),
                     starts_on: Set(naive(input.starts_on)),
                     ends_on: Set(naive(input.ends_on)),
@@ -159,7 +159,7 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateMouInput, key: Op
                     mou_party::ActiveModel {
                         mou_id: Set(created.id),
                         organization_id: Set(org),
-                        role: Set(role.as_str().to_owned()),
+                        role: Set(role),
                         position: Set(position),
                         signed_at: Set(None),
                     }
@@ -184,7 +184,7 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppR
 
     let tx = store.begin_write().await?;
     let cur = load_for_party(&tx, actor, id, input.expected_version).await?;
-    let status = MouStatus::parse(&cur.status)?;
+    let status = cur.status;
     let mut fields = Vec::new();
     let mut am = <mou::ActiveModel as Default>::default();
     let edits_terms = title_th.is_some()
@@ -222,7 +222,7 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateMouInput) -> AppR
         }
         lifecycle::check_move("status", MOU_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     if fields.is_empty() {
         return commit_returning::<mou::Entity>(store, tx, id).await;
@@ -238,7 +238,7 @@ async fn load_for_party<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64, ex
         return Err(AppError::not_found("no Mou with that id"));
     };
     let parties = roles(&parties(conn, id).await?)?;
-    let status = MouStatus::parse(&cur.status)?;
+    let status = cur.status;
     let party_ids: Vec<i64> = parties.iter().map(|(o, _)| *o).collect();
     if !access::mou_visible(actor, status, &party_ids) {
         return Err(AppError::not_found("no Mou with that id"));
@@ -257,7 +257,7 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
         return Err(AppError::not_found("no Mou with that id"));
     };
     let party_rows = parties(&tx, id).await?;
-    let status = MouStatus::parse(&cur.status)?;
+    let status = cur.status;
     let party_ids: Vec<i64> = party_rows.iter().map(|p| p.organization_id).collect();
     if !access::mou_visible(actor, status, &party_ids) {
         return Err(AppError::not_found("no Mou with that id"));
@@ -277,11 +277,11 @@ pub async fn sign(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppRe
     mou_party::ActiveModel { signed_at: Set(Some(at)), ..own.clone().into() }.update(&tx).await?;
     let all_signed = party_rows
         .iter()
-        .all(|p| p.organization_id == actor.org_id || p.signed_at.is_some() || p.role == PartyRole::Witness.as_str());
+        .all(|p| p.organization_id == actor.org_id || p.signed_at.is_some() || p.role == PartyRole::Witness);
     let mut am = <mou::ActiveModel as Default>::default();
     let mut fields = vec!["parties"];
     if all_signed {
-        am.status = Set(MouStatus::Signed.as_str().to_owned());
+        am.status = Set(MouStatus::Signed);
         am.signed_on = Set(Some(at.date_naive()));
         fields.extend(["status", "signedOn"]);
     }
@@ -318,7 +318,7 @@ pub async fn create_commitment(
                 };
                 let party_rows = parties(tx, mou_id).await?;
                 let party_ids: Vec<i64> = party_rows.iter().map(|p| p.organization_id).collect();
-                if !access::mou_visible(&actor_tx, MouStatus::parse(&m.status)?, &party_ids) {
+                if !access::mou_visible(&actor_tx, m.status, &party_ids) {
                     return Err(AppError::not_found("no Mou with that id"));
                 }
                 access::require_mou_party(&actor_tx, &roles(&party_rows)?, &[], "add commitments")?;
@@ -331,7 +331,7 @@ pub async fn create_commitment(
                     description: Set(description),
                     owner_id: Set(owner),
                     due_on: Set(naive(input.due_on)),
-                    status: Set(CommitmentStatus::Open.as_str().to_owned()),
+                    status: Set(CommitmentStatus::Open),
                     version: Set(1),
                     created_at: Set(at),
                     updated_at: Set(at),
@@ -367,7 +367,7 @@ pub async fn update_commitment(
         .ok_or_else(|| AppError::internal("commitment without MOU"))?;
     let party_rows = parties(&tx, cur.mou_id).await?;
     let party_ids: Vec<i64> = party_rows.iter().map(|p| p.organization_id).collect();
-    if !access::mou_visible(actor, MouStatus::parse(&m.status)?, &party_ids) {
+    if !access::mou_visible(actor, m.status, &party_ids) {
         return Err(AppError::not_found("no Commitment with that id"));
     }
     let is_lead = roles(&party_rows)?.iter().any(|(o, r)| *o == actor.org_id && *r == PartyRole::Lead);
@@ -384,11 +384,11 @@ pub async fn update_commitment(
     if let Some(v) = diff(&mut fields, "dueOn", &cur.due_on, naive(input.due_on).map(Some)) {
         am.due_on = Set(v);
     }
-    let status = CommitmentStatus::parse(&cur.status)?;
+    let status = cur.status;
     if let Some(to) = input.status.filter(|to| *to != status) {
         lifecycle::check_move("status", COMMITMENT_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     if fields.is_empty() {
         return commit_returning::<commitment::Entity>(store, tx, id).await;

@@ -9,7 +9,7 @@ use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, mous, now, organizations};
 use crate::domain::access::{self, Actor, Scope};
 use crate::domain::date::naive;
-use crate::domain::enums::{self, ChangeOperation, MouStatus, ProgrammeStatus, ProgrammeTheme, TourismTier};
+use crate::domain::enums::{self, ChangeOperation, ProgrammeStatus, ProgrammeTheme, TourismTier};
 use crate::domain::ids::{self, Kind};
 use crate::domain::inputs::{CreateProgrammeInput, UpdateProgrammeInput};
 use crate::domain::lifecycle::{self, PROGRAMME_MOVES};
@@ -87,7 +87,7 @@ async fn check_mou<C: ConnectionTrait>(
         return Err(AppError::bad_input("mouId", "no Mou with that id"));
     };
     let party_ids: Vec<i64> = mous::parties(conn, mou_id).await?.iter().map(|p| p.organization_id).collect();
-    if !access::mou_visible(actor, MouStatus::parse(&m.status)?, &party_ids) {
+    if !access::mou_visible(actor, m.status, &party_ids) {
         return Err(AppError::bad_input("mouId", "no Mou with that id"));
     }
     if !party_ids.contains(&lead) {
@@ -167,8 +167,8 @@ pub async fn create(store: &Store, actor: &Actor, input: CreateProgrammeInput, k
                     code: Set(code),
                     name_th: Set(name_th),
                     name_en: Set(name_en),
-                    theme: Set(input.theme.as_str().to_owned()),
-                    status: Set(ProgrammeStatus::Planned.as_str().to_owned()),
+                    theme: Set(input.theme),
+                    status: Set(ProgrammeStatus::Planned),
                     mou_id: Set(mou_id),
                     lead_id: Set(actor_tx.org_id),
                     target_tiers: Set(tiers),
@@ -237,11 +237,11 @@ pub async fn update(store: &Store, actor: &Actor, input: UpdateProgrammeInput) -
     if let Some(v) = diff(&mut fields, "targetTiers", &cur.target_tiers, tiers) {
         am.target_tiers = Set(v);
     }
-    let status = ProgrammeStatus::parse(&cur.status)?;
+    let status = cur.status;
     if let Some(to) = input.status.filter(|to| *to != status) {
         lifecycle::check_move("status", PROGRAMME_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     let mut partners = partners;
     if let Some(list) = partners.as_mut() {
