@@ -1,11 +1,13 @@
 //! Configuration, read once at start-up from the environment (and a `.env`
 //! file if present). Every variable is listed here and in the README.
+//!
+//! This module depends on nothing else in the crate: the settings it reads
+//! (the database's, the query limits and the budget) are defined here, and
+//! the modules that use them re-export them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-use crate::store::connect::DbSettings;
 
 /// Whether the service runs for development or production.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -73,7 +75,7 @@ pub struct Config {
     /// Query limits and the per-organisation cost budget (`LIMIT_DEPTH`,
     /// `LIMIT_COMPLEXITY`, `LIMIT_ALIASES`, `LIMIT_ROOT_FIELDS`, `COST_BUDGET`,
     /// `COST_REFILL_PER_SEC`).
-    pub limits: crate::graphql::limits::Limits,
+    pub limits: Limits,
     /// `LIMIT_BATCH`: the most operations in one batched request (default 10).
     pub batch_limit: usize,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins whose browser apps may
@@ -148,6 +150,57 @@ impl Default for SubscriptionSettings {
     fn default() -> Self {
         SubscriptionSettings { per_org: 10, event_cost: 1.0 }
     }
+}
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct DbSettings {
+    /// `sqlite://path?mode=rwc` or `postgres://...`.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before failing.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout`, so a slow query cannot hold a connection forever.
+    pub statement_timeout: Duration,
+    /// PostgreSQL schema to use (tests give each test its own).
+    pub schema: Option<String>,
+}
+
+/// The limits, from configuration.
+#[derive(Copy, Clone, Debug)]
+pub struct Limits {
+    /// Deepest field nesting (`LIMIT_DEPTH`).
+    pub depth: usize,
+    /// Highest estimated cost (`LIMIT_COMPLEXITY`).
+    pub complexity: usize,
+    /// Most aliased fields (`LIMIT_ALIASES`).
+    pub aliases: usize,
+    /// Most root fields (`LIMIT_ROOT_FIELDS`).
+    pub root_fields: usize,
+    /// The per-organisation budget (`COST_BUDGET`, `COST_REFILL_PER_SEC`); `None` turns it off.
+    pub budget: Option<Budget>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            depth: 12,
+            complexity: 5_000,
+            aliases: 30,
+            root_fields: 20,
+            budget: Some(Budget { capacity: 100_000.0, refill_per_sec: 2_000.0 }),
+        }
+    }
+}
+
+/// A budget's shape.
+#[derive(Copy, Clone, Debug)]
+pub struct Budget {
+    /// The most points an organisation can hold (and spend in a burst).
+    pub capacity: f64,
+    /// Points restored per second.
+    pub refill_per_sec: f64,
 }
 
 /// A configuration problem, reported before the service starts.
@@ -286,9 +339,7 @@ fn webhook_settings(environment: Environment) -> Result<WebhookSettings, ConfigE
     Ok(settings)
 }
 
-fn limits() -> Result<crate::graphql::limits::Limits, ConfigError> {
-    use crate::graphql::limits::Limits;
-    use crate::store::budget::Budget;
+fn limits() -> Result<Limits, ConfigError> {
     let d = Limits::default();
     let default_budget = d.budget.unwrap_or(Budget { capacity: 0.0, refill_per_sec: 0.0 });
     let capacity: f64 = parsed("COST_BUDGET", default_budget.capacity)?;

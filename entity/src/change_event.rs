@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::ChangeOperation;
+
 /// One committed change to a record.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "change_events")]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub at: DateTimeUtc,
-    pub operation: String,
+    pub operation: ChangeOperation,
     pub entity_type: String,
     pub entity_id: i64,
     pub actor_org_id: i64,

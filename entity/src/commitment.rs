@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::CommitmentStatus;
+
 /// A follow-up one party owes under an MOU.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "commitments")]
@@ -12,7 +14,7 @@ pub struct Model {
     pub description: String,
     pub owner_id: i64,
     pub due_on: Option<Date>,
-    pub status: String,
+    pub status: CommitmentStatus,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::TourismTier;
+
 /// A community in CDD's network.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "communities")]
@@ -18,7 +20,7 @@ pub struct Model {
     pub village_no: Option<i32>,
     pub households: Option<i32>,
     pub description: Option<String>,
-    pub tourism_tier: Option<String>,
+    pub tourism_tier: Option<TourismTier>,
     pub tier_assessed_by: Option<i64>,
     pub tier_assessed_at: Option<DateTimeUtc>,
     pub contact_name: Option<String>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::AwardCategory;
+
 /// A Model Community Enterprise award won by a community.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "community_awards")]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub community_id: i64,
     pub year: i32,
-    pub category: String,
+    pub category: AwardCategory,
     pub title: Option<String>,
 }
 

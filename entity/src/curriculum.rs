@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::{CurriculumKind, CurriculumStatus};
+
 /// A training curriculum.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "curricula")]
@@ -12,8 +14,8 @@ pub struct Model {
     pub code: String,
     pub title_th: String,
     pub title_en: Option<String>,
-    pub kind: String,
-    pub status: String,
+    pub kind: CurriculumKind,
+    pub status: CurriculumStatus,
     pub focus_areas: String,
     pub owner_id: i64,
     pub version: i32,

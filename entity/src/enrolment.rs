@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::EnrolmentStatus;
+
 /// One community in one programme.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "enrolments")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub community_id: i64,
     pub programme_id: i64,
     pub curriculum_id: Option<i64>,
-    pub status: String,
+    pub status: EnrolmentStatus,
     pub nominated_by: i64,
     pub nominated_at: DateTimeUtc,
     pub version: i32,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::EnrolmentStatus;
+
 /// One step of an enrolment's status history.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "enrolment_transitions")]
@@ -9,8 +11,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub enrolment_id: i64,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<EnrolmentStatus>,
+    pub to_status: EnrolmentStatus,
     pub at: DateTimeUtc,
     pub by_org: i64,
     pub note: Option<String>,

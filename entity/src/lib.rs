@@ -1,8 +1,9 @@
 //! sea-orm entities of the partner records: the storage shape only.
 //!
-//! No GraphQL derives live here, so the storage shape and the API shape can
-//! change separately. Enumerations are stored as text and parsed by the
-//! `api` crate's domain types.
+//! The storage shape and the API shape change separately: no GraphQL
+//! object lives here. The one exception is the closed vocabularies
+//! ([`vocabulary`]): each is a column type (stored as its name, in text)
+//! and, with the `graphql` feature, the GraphQL enum of the same names.
 
 pub mod change_event;
 pub mod commitment;
@@ -22,5 +23,6 @@ pub mod programme;
 pub mod programme_curriculum;
 pub mod programme_partner;
 pub mod province;
+pub mod vocabulary;
 pub mod webhook_delivery;
 pub mod webhook_subscription;

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::MouStatus;
+
 /// A memorandum of understanding between partners.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mous")]
@@ -13,7 +15,7 @@ pub struct Model {
     pub title_th: String,
     pub title_en: Option<String>,
     pub purpose: Option<String>,
-    pub status: String,
+    pub status: MouStatus,
     pub signed_on: Option<Date>,
     pub starts_on: Option<Date>,
     pub ends_on: Option<Date>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::PartyRole;
+
 /// One party of an MOU, with its role and signature.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mou_parties")]
@@ -10,7 +12,7 @@ pub struct Model {
     pub mou_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub organization_id: i64,
-    pub role: String,
+    pub role: PartyRole,
     pub position: i32,
     pub signed_at: Option<DateTimeUtc>,
 }

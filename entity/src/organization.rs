@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::OrganizationKind;
+
 /// A partner organisation.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "organizations")]
@@ -12,7 +14,7 @@ pub struct Model {
     pub code: String,
     pub name_th: String,
     pub name_en: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub created_at: DateTimeUtc,
 }
 

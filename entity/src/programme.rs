@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::{ProgrammeStatus, ProgrammeTheme};
+
 /// A programme run under an MOU or alone.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "programmes")]
@@ -12,8 +14,8 @@ pub struct Model {
     pub code: String,
     pub name_th: String,
     pub name_en: Option<String>,
-    pub theme: String,
-    pub status: String,
+    pub theme: ProgrammeTheme,
+    pub status: ProgrammeStatus,
     pub mou_id: Option<i64>,
     pub lead_id: i64,
     pub target_tiers: String,

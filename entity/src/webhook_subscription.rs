@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocabulary::WebhookStatus;
+
 /// A partner's webhook endpoint and its delivery state.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_subscriptions")]
@@ -18,7 +20,7 @@ pub struct Model {
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<DateTimeUtc>,
-    pub status: String,
+    pub status: WebhookStatus,
     pub paused_reason: Option<String>,
     pub cursor_position: i64,
     pub next_attempt_at: DateTimeUtc,

@@ -1,242 +1,33 @@
-//! The closed vocabularies of the domain. Each is stored as its name in
-//! text columns and exposed as a GraphQL enum of the same names.
+//! The closed vocabularies of the domain. The stored ones are defined with
+//! the entities (`entity::vocabulary`: typed columns, and GraphQL enums
+//! through the entity crate's `graphql` feature) and re-exported here, so
+//! the rest of the service names them from the domain.
 
 use async_graphql::Enum;
+use sea_orm::ActiveEnum;
 
 use crate::error::AppError;
 
-/// Declares an enum with `as_str`, `parse` and the GraphQL derive.
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[graphql(name = $text)] $variant),+
-        }
+pub use entity::vocabulary::{
+    AwardCategory, ChangeOperation, CommitmentStatus, CurriculumKind, CurriculumStatus, EnrolmentStatus, FocusArea,
+    MouStatus, OrganizationKind, PartyRole, ProgrammeStatus, ProgrammeTheme, TourismTier, WebhookStatus,
+};
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored (and GraphQL) name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses a stored name.
-            pub fn parse(text: &str) -> Result<Self, AppError> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(AppError::internal(format!(
-                        "unknown {} value in the database: {other}", stringify!($name)
-                    ))),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+/// Which way to order.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum OrderDirection {
+    /// Ascending.
+    #[graphql(name = "ASC")]
+    Asc,
+    /// Descending.
+    #[graphql(name = "DESC")]
+    Desc,
 }
 
-vocabulary! {
-    /// What kind of body a partner organisation is.
-    OrganizationKind {
-        /// A foundation, such as the Sammachiv Foundation.
-        Foundation => "FOUNDATION",
-        /// A government department, such as CDD.
-        GovernmentDepartment => "GOVERNMENT_DEPARTMENT",
-        /// A bank, such as the Government Savings Bank.
-        Bank => "BANK",
-        /// A fund, such as the Village and Urban Community Fund.
-        Fund => "FUND",
-        /// Any other kind of organisation.
-        Other => "OTHER",
-    }
-}
-
-vocabulary! {
-    /// CDD's tourism classification of a community.
-    TourismTier {
-        /// Tourism potential, ready to be taken on to promotion.
-        A => "A",
-        /// Tourism potential, still needs infrastructure improvement.
-        B => "B",
-        /// Potential for learning (study visits).
-        C => "C",
-        /// Community products.
-        D => "D",
-    }
-}
-
-vocabulary! {
-    /// The category of a Model Community Enterprise award.
-    AwardCategory {
-        /// Finance and community welfare.
-        FinanceAndWelfare => "FINANCE_AND_WELFARE",
-        /// Community tourism.
-        CommunityTourism => "COMMUNITY_TOURISM",
-        /// Community products.
-        CommunityProducts => "COMMUNITY_PRODUCTS",
-        /// Agriculture and food.
-        AgricultureAndFood => "AGRICULTURE_AND_FOOD",
-        /// Environment and energy.
-        EnvironmentAndEnergy => "ENVIRONMENT_AND_ENERGY",
-    }
-}
-
-vocabulary! {
-    /// Where an MOU stands: `DRAFT → NEGOTIATING → SIGNED → TERMINATED`.
-    MouStatus {
-        /// Being drafted; visible only to its parties.
-        Draft => "DRAFT",
-        /// Under negotiation; visible only to its parties; parties may sign.
-        Negotiating => "NEGOTIATING",
-        /// Every lead and partner party has signed.
-        Signed => "SIGNED",
-        /// Ended.
-        Terminated => "TERMINATED",
-    }
-}
-
-vocabulary! {
-    /// A party's role in an MOU.
-    PartyRole {
-        /// The leading party; its signature is required.
-        Lead => "LEAD",
-        /// A partner; its signature is required.
-        Partner => "PARTNER",
-        /// A witness; it may sign, but its signature is not required.
-        Witness => "WITNESS",
-    }
-}
-
-vocabulary! {
-    /// Where a commitment stands.
-    CommitmentStatus {
-        /// Still owed.
-        Open => "OPEN",
-        /// Done.
-        Done => "DONE",
-        /// Dropped; it will not be done.
-        Dropped => "DROPPED",
-    }
-}
-
-vocabulary! {
-    /// What a programme is about.
-    ProgrammeTheme {
-        /// Community tourism enterprise development.
-        CommunityTourism => "COMMUNITY_TOURISM",
-        /// Community finance.
-        CommunityFinance => "COMMUNITY_FINANCE",
-        /// Model villages (Khok Nong Na model).
-        ModelVillage => "MODEL_VILLAGE",
-        /// Community energy.
-        CommunityEnergy => "COMMUNITY_ENERGY",
-    }
-}
-
-vocabulary! {
-    /// Where a programme stands: `PLANNED → OPEN → CLOSED`.
-    ProgrammeStatus {
-        /// Planned; takes no nominations yet.
-        Planned => "PLANNED",
-        /// Open; takes nominations.
-        Open => "OPEN",
-        /// Closed; takes no nominations.
-        Closed => "CLOSED",
-    }
-}
-
-vocabulary! {
-    /// Whether a curriculum is the core one or an alternative.
-    CurriculumKind {
-        /// A core curriculum.
-        Core => "CORE",
-        /// An optional curriculum beside the core one.
-        Alternative => "ALTERNATIVE",
-    }
-}
-
-vocabulary! {
-    /// Where a curriculum stands: `DRAFT → PROPOSED → APPROVED → RETIRED`.
-    CurriculumStatus {
-        /// Being drafted.
-        Draft => "DRAFT",
-        /// Proposed for joint delivery.
-        Proposed => "PROPOSED",
-        /// Approved for delivery.
-        Approved => "APPROVED",
-        /// No longer delivered.
-        Retired => "RETIRED",
-    }
-}
-
-vocabulary! {
-    /// A focus area of a curriculum.
-    FocusArea {
-        /// Risk management.
-        RiskManagement => "RISK_MANAGEMENT",
-        /// Building the economy on the community finance base.
-        CommunityFinanceEconomy => "COMMUNITY_FINANCE_ECONOMY",
-        /// Savings schools, as CDD runs them.
-        SavingsSchool => "SAVINGS_SCHOOL",
-        /// Entrepreneurship skills.
-        Entrepreneurship => "ENTREPRENEURSHIP",
-        /// Tourism services.
-        TourismService => "TOURISM_SERVICE",
-        /// Food security.
-        FoodSecurity => "FOOD_SECURITY",
-        /// Community energy.
-        CommunityEnergy => "COMMUNITY_ENERGY",
-    }
-}
-
-vocabulary! {
-    /// Where an enrolment stands.
-    EnrolmentStatus {
-        /// Nominated by a lead or partner of the programme.
-        Nominated => "NOMINATED",
-        /// Accepted by the programme's lead.
-        Enrolled => "ENROLLED",
-        /// Taking part.
-        InProgress => "IN_PROGRESS",
-        /// Finished the programme.
-        Completed => "COMPLETED",
-        /// Withdrawn by the nominating organisation or the lead.
-        Withdrawn => "WITHDRAWN",
-        /// Declined by the programme's lead.
-        Declined => "DECLINED",
-    }
-}
-
-vocabulary! {
-    /// What a change did to its record.
-    ChangeOperation {
-        /// The record was created.
-        Created => "CREATED",
-        /// The record was updated.
-        Updated => "UPDATED",
-    }
-}
-
-vocabulary! {
-    /// Which way to order.
-    OrderDirection {
-        /// Ascending.
-        Asc => "ASC",
-        /// Descending.
-        Desc => "DESC",
-    }
-}
-
-/// Parses a space-separated list of stored names.
-pub fn parse_list<T>(text: &str, parse: fn(&str) -> Result<T, AppError>) -> Result<Vec<T>, AppError> {
-    text.split_whitespace().map(parse).collect()
+/// Parses a space-separated list of stored names (the columns that hold a
+/// set of values, such as a programme's target tiers).
+pub fn parse_list<T: ActiveEnum<Value = String>>(text: &str) -> Result<Vec<T>, AppError> {
+    text.split_whitespace().map(|name| Ok(T::try_from_value(&name.to_owned())?)).collect()
 }
 
 /// Joins values into a space-separated stored list, sorted and without duplicates.
@@ -245,19 +36,4 @@ pub fn join_list<T: Ord + Copy>(values: &[T], as_str: fn(T) -> &'static str) -> 
     sorted.sort();
     sorted.dedup();
     sorted.into_iter().map(as_str).collect::<Vec<_>>().join(" ")
-}
-
-vocabulary! {
-    /// Whether a webhook subscription is being delivered.
-    WebhookStatus {
-        /// Events are delivered as they come.
-        Active => "ACTIVE",
-        /// The partner paused it: events wait, nothing is lost, and they are
-        /// delivered from where it stopped once it is active again.
-        Paused => "PAUSED",
-        /// Deliveries failed for longer than the retry horizon, so the
-        /// service paused it; `pausedReason` says why. Set it active again
-        /// (or replay) once the endpoint is fixed.
-        Failing => "FAILING",
-    }
 }

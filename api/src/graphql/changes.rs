@@ -39,8 +39,8 @@ impl ChangeEvent {
         self.event.at
     }
     /// Whether the record was created or updated.
-    async fn operation(&self) -> Result<ChangeOperation> {
-        Ok(ChangeOperation::parse(&self.event.operation)?)
+    async fn operation(&self) -> ChangeOperation {
+        self.event.operation
     }
     /// The GraphQL type name of the record, e.g. "Enrolment".
     async fn entity_type(&self) -> &str {

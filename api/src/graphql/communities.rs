@@ -88,8 +88,8 @@ impl Community {
         self.0.description.as_deref()
     }
     /// CDD's tourism tier; null until classified.
-    async fn tourism_tier(&self) -> Result<Option<TourismTier>> {
-        Ok(self.0.tourism_tier.as_deref().map(TourismTier::parse).transpose()?)
+    async fn tourism_tier(&self) -> Option<TourismTier> {
+        self.0.tourism_tier
     }
     /// The organisation that assessed the tier.
     async fn tier_assessed_by(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
@@ -114,9 +114,7 @@ impl Community {
     /// Awards won, oldest first.
     async fn awards(&self, ctx: &Context<'_>) -> Result<Vec<Award>> {
         let rows = ctx.loaders()?.awards_by_community.load_one(self.0.id).await?.unwrap_or_default();
-        rows.iter()
-            .map(|a| Ok(Award { year: a.year, category: AwardCategory::parse(&a.category)?, title: a.title.clone() }))
-            .collect()
+        Ok(rows.iter().map(|a| Award { year: a.year, category: a.category, title: a.title.clone() }).collect())
     }
     /// The community's enrolments: needs `enrolments:read` (null and FORBIDDEN without it).
     async fn enrolments(

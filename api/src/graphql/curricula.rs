@@ -51,16 +51,16 @@ impl Curriculum {
         self.0.title_en.as_deref()
     }
     /// CORE or ALTERNATIVE.
-    async fn kind(&self) -> Result<CurriculumKind> {
-        Ok(CurriculumKind::parse(&self.0.kind)?)
+    async fn kind(&self) -> CurriculumKind {
+        self.0.kind
     }
     /// Where it stands.
-    async fn status(&self) -> Result<CurriculumStatus> {
-        Ok(CurriculumStatus::parse(&self.0.status)?)
+    async fn status(&self) -> CurriculumStatus {
+        self.0.status
     }
     /// Its focus areas.
     async fn focus_areas(&self) -> Result<Vec<FocusArea>> {
-        Ok(enums::parse_list(&self.0.focus_areas, FocusArea::parse)?)
+        Ok(enums::parse_list(&self.0.focus_areas)?)
     }
     /// The owning organisation.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Organization> {

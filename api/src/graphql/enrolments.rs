@@ -30,12 +30,12 @@ pub struct EnrolmentTransition(enrolment_transition::Model);
 #[Object]
 impl EnrolmentTransition {
     /// The status before (null for the nomination).
-    async fn from(&self) -> Result<Option<EnrolmentStatus>> {
-        Ok(self.0.from_status.as_deref().map(EnrolmentStatus::parse).transpose()?)
+    async fn from(&self) -> Option<EnrolmentStatus> {
+        self.0.from_status
     }
     /// The status after.
-    async fn to(&self) -> Result<EnrolmentStatus> {
-        Ok(EnrolmentStatus::parse(&self.0.to_status)?)
+    async fn to(&self) -> EnrolmentStatus {
+        self.0.to_status
     }
     /// When it happened.
     async fn at(&self) -> DateTime<Utc> {
@@ -76,8 +76,8 @@ impl Enrolment {
         }
     }
     /// Where it stands.
-    async fn status(&self) -> Result<EnrolmentStatus> {
-        Ok(EnrolmentStatus::parse(&self.0.status)?)
+    async fn status(&self) -> EnrolmentStatus {
+        self.0.status
     }
     /// The organisation that nominated the community.
     async fn nominated_by(&self, ctx: &Context<'_>) -> Result<Organization> {

@@ -15,34 +15,9 @@ use async_graphql::{Name, Positioned, Response, ServerError, Value, Variables};
 
 use crate::domain::access::Actor;
 use crate::store::Store;
-use crate::store::budget::{self, Budget, Spend};
+use crate::store::budget::{self, Spend};
 
-/// The limits, from configuration.
-#[derive(Copy, Clone, Debug)]
-pub struct Limits {
-    /// Deepest field nesting (`LIMIT_DEPTH`).
-    pub depth: usize,
-    /// Highest estimated cost (`LIMIT_COMPLEXITY`).
-    pub complexity: usize,
-    /// Most aliased fields (`LIMIT_ALIASES`).
-    pub aliases: usize,
-    /// Most root fields (`LIMIT_ROOT_FIELDS`).
-    pub root_fields: usize,
-    /// The per-organisation budget (`COST_BUDGET`, `COST_REFILL_PER_SEC`); `None` turns it off.
-    pub budget: Option<Budget>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            depth: 12,
-            complexity: 5_000,
-            aliases: 30,
-            root_fields: 20,
-            budget: Some(Budget { capacity: 100_000.0, refill_per_sec: 2_000.0 }),
-        }
-    }
-}
+pub use crate::config::Limits;
 
 /// Connection fields: their cost is multiplied by their page size (20 by default).
 const CONNECTIONS: &[&str] = &["communities", "mous", "programmes", "curricula", "enrolments", "changes"];

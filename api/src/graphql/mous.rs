@@ -33,8 +33,8 @@ impl MouParty {
         Ok(Organization(organization(ctx, self.0.organization_id).await?))
     }
     /// Its role.
-    async fn role(&self) -> Result<PartyRole> {
-        Ok(PartyRole::parse(&self.0.role)?)
+    async fn role(&self) -> PartyRole {
+        self.0.role
     }
     /// When it signed; null until it has.
     async fn signed_at(&self) -> Option<DateTime<Utc>> {
@@ -70,8 +70,8 @@ impl Commitment {
         wrap(self.0.due_on)
     }
     /// Where it stands.
-    async fn status(&self) -> Result<CommitmentStatus> {
-        Ok(CommitmentStatus::parse(&self.0.status)?)
+    async fn status(&self) -> CommitmentStatus {
+        self.0.status
     }
     /// Raised by one on every change.
     async fn version(&self) -> i32 {
@@ -103,8 +103,8 @@ impl Mou {
         self.0.purpose.as_deref()
     }
     /// Where it stands.
-    async fn status(&self) -> Result<MouStatus> {
-        Ok(MouStatus::parse(&self.0.status)?)
+    async fn status(&self) -> MouStatus {
+        self.0.status
     }
     /// Its parties, in order, with their signatures.
     async fn parties(&self, ctx: &Context<'_>) -> Result<Vec<MouParty>> {

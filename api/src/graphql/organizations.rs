@@ -33,8 +33,8 @@ impl Organization {
         &self.0.name_en
     }
     /// What kind of body it is.
-    async fn kind(&self) -> Result<OrganizationKind> {
-        Ok(OrganizationKind::parse(&self.0.kind)?)
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind
     }
 }
 

@@ -41,12 +41,12 @@ impl Programme {
         self.0.name_en.as_deref()
     }
     /// What it is about.
-    async fn theme(&self) -> Result<ProgrammeTheme> {
-        Ok(ProgrammeTheme::parse(&self.0.theme)?)
+    async fn theme(&self) -> ProgrammeTheme {
+        self.0.theme
     }
     /// Where it stands.
-    async fn status(&self) -> Result<ProgrammeStatus> {
-        Ok(ProgrammeStatus::parse(&self.0.status)?)
+    async fn status(&self) -> ProgrammeStatus {
+        self.0.status
     }
     /// The MOU it runs under (null if none, or if the caller may not see it).
     async fn mou(&self, ctx: &Context<'_>) -> Result<Option<Mou>> {
@@ -70,7 +70,7 @@ impl Programme {
     }
     /// The tiers that may be nominated; empty: any community may be nominated.
     async fn target_tiers(&self) -> Result<Vec<TourismTier>> {
-        Ok(enums::parse_list(&self.0.target_tiers, TourismTier::parse)?)
+        Ok(enums::parse_list(&self.0.target_tiers)?)
     }
     /// The most ENROLLED, IN_PROGRESS and COMPLETED enrolments it takes.
     async fn capacity(&self) -> Option<i32> {

@@ -6,7 +6,6 @@ use super::context::Ctx;
 use super::organizations::Province;
 use crate::domain::enums::{EnrolmentStatus, TourismTier};
 use crate::domain::ids::{self, Kind};
-use crate::error::AppError;
 use crate::store::stats;
 
 /// How many communities have a tier.
@@ -50,12 +49,7 @@ impl Stats {
     async fn communities_by_tier(&self, ctx: &Context<'_>) -> Result<Option<Vec<TierCount>>> {
         ctx.reader(Kind::Community)?;
         let rows = stats::communities_by_tier(ctx.store()?).await?;
-        rows.into_iter()
-            .map(|(tier, n)| {
-                Ok(TierCount { tier: tier.as_deref().map(TourismTier::parse).transpose()?, count: count(n) })
-            })
-            .collect::<Result<_>>()
-            .map(Some)
+        Ok(Some(rows.into_iter().map(|(tier, n)| TierCount { tier, count: count(n) }).collect()))
     }
 
     /// Communities per province, provinces with none left out: needs `communities:read` (null and FORBIDDEN without it).
@@ -84,10 +78,8 @@ impl Stats {
         ctx.reader(Kind::Enrolment)?;
         let programme = programme_id.map(|id| ids::decode(Kind::Programme, &id, "programmeId")).transpose()?;
         let rows = stats::enrolments_by_status(ctx.store()?, programme).await?;
-        let mut out: Vec<EnrolmentStatusCount> = rows
-            .into_iter()
-            .map(|(status, n)| Ok(EnrolmentStatusCount { status: EnrolmentStatus::parse(&status)?, count: count(n) }))
-            .collect::<Result<_, AppError>>()?;
+        let mut out: Vec<EnrolmentStatusCount> =
+            rows.into_iter().map(|(status, n)| EnrolmentStatusCount { status, count: count(n) }).collect();
         out.sort_by_key(|c| c.status);
         Ok(Some(out))
     }

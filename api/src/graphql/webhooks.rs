@@ -10,7 +10,7 @@ use entity::{webhook_delivery, webhook_subscription};
 
 use super::connection::{self, connection};
 use super::context::Ctx;
-use crate::domain::enums::{ChangeOperation, WebhookStatus};
+use crate::domain::enums::{self, ChangeOperation, WebhookStatus};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
 use crate::store::{changes, keyset, webhooks as store};
@@ -44,11 +44,11 @@ impl WebhookSubscription {
     /// The operations delivered; null: every operation.
     async fn operations(&self) -> Result<Option<Vec<ChangeOperation>>> {
         let Some(ops) = &self.0.operations else { return Ok(None) };
-        Ok(Some(ops.split_whitespace().map(ChangeOperation::parse).collect::<Result<Vec<_>, _>>()?))
+        Ok(Some(enums::parse_list(ops)?))
     }
     /// Whether events are being delivered.
-    async fn status(&self) -> Result<WebhookStatus> {
-        Ok(store::status(&self.0)?)
+    async fn status(&self) -> WebhookStatus {
+        self.0.status
     }
     /// Why it is paused or failing.
     async fn paused_reason(&self) -> Option<&str> {

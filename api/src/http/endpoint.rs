@@ -1,6 +1,6 @@
 //! The GraphQL endpoint, GraphQL over HTTP: `POST /graphql` and `GET
-//! /graphql` (queries only). Both take one path, [`serve`]: authenticate,
-//! attach the caller and fresh loaders, admit against the limits and the
+//! /graphql` (queries only). Both take one path, [`serve`]: take the
+//! caller (authenticated by the [`Caller`] extractor), attach it and fresh loaders, admit against the limits and the
 //! budget, execute, stamp every error with the request id, and answer in the
 //! negotiated media type ([`super::media`]) with the status it calls for.
 
@@ -12,16 +12,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::caller::{Caller, Refusal};
 use super::media::{self, Media};
 use super::router::REQUEST_ID;
 use crate::app::AppState;
-use crate::auth;
 use crate::domain::access::Actor;
-use crate::error::AppError;
 use crate::graphql::{limits, nulls};
 use crate::store::loaders::Loaders;
 
-fn request_id(headers: &HeaderMap) -> String {
+pub(super) fn request_id(headers: &HeaderMap) -> String {
     headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
 }
 
@@ -38,7 +37,7 @@ fn respond(status: StatusCode, media: Media, body: String) -> Response {
 /// A GraphQL-shaped error response for a request refused before execution:
 /// without `data` in `application/graphql-response+json` (nothing ran), with
 /// `"data": null` in `application/json` (as it always had).
-fn refused(status: StatusCode, media: Media, code: &str, message: String, request_id: &str) -> Response {
+pub(super) fn refused(status: StatusCode, media: Media, code: &str, message: String, request_id: &str) -> Response {
     let mut body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }],
     });
@@ -52,6 +51,7 @@ fn refused(status: StatusCode, media: Media, code: &str, message: String, reques
 pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    caller: Result<Caller, Refusal>,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
 ) -> Response {
     let media = media::negotiate(&headers, false);
@@ -70,7 +70,7 @@ pub async fn post(
             return refused(status, media, "BAD_USER_INPUT", message, &request_id(&headers));
         }
     };
-    serve(&state, &headers, Method::POST, media, batch).await
+    serve(&state, &headers, caller, Method::POST, media, batch).await
 }
 
 /// Whether the request's body is declared as `application/json`.
@@ -116,6 +116,7 @@ impl GetParams {
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    caller: Result<Caller, Refusal>,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let media = media::negotiate(&headers, true);
@@ -124,7 +125,7 @@ pub async fn get(
     }
     let request = params.map_err(|e| e.body_text()).and_then(|Query(params)| params.request());
     match request {
-        Ok(request) => serve(&state, &headers, Method::GET, media, BatchRequest::Single(request)).await,
+        Ok(request) => serve(&state, &headers, caller, Method::GET, media, BatchRequest::Single(request)).await,
         Err(e) => {
             let message = format!("the URL's parameters are not a GraphQL request: {e}");
             refused(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", message, &request_id(&headers))
@@ -159,6 +160,7 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
 async fn serve(
     state: &AppState,
     headers: &HeaderMap,
+    caller: Result<Caller, Refusal>,
     method: Method,
     media: Media,
     mut batch: BatchRequest,
@@ -180,29 +182,11 @@ async fn serve(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let verified = match auth::bearer(authorization) {
-        Ok(token) => state.verifier.verify(token).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = &verified {
-        // Never the token itself: a short hash lets support match reports.
-        let hash = authorization.map(auth::token_fingerprint).unwrap_or_default();
-        tracing::info!(code = e.code(), reason = %e.message(), token_sha256 = %hash, "token refused");
-    }
-    let actor = match verified {
-        Ok(verified) => match auth::actor(verified, &state.orgs).await {
-            Ok(actor) => actor,
-            Err(e @ AppError::Unauthenticated(_)) => {
-                return refused(StatusCode::UNAUTHORIZED, media, e.code(), e.message(), &id);
-            }
-            Err(e) => {
-                tracing::error!(code = e.code(), "authentication failed: {:?}", e);
-                return refused(StatusCode::SERVICE_UNAVAILABLE, media, e.code(), e.message(), &id);
-            }
-        },
-        Err(e @ AppError::Forbidden(_)) => return refused(StatusCode::FORBIDDEN, media, e.code(), e.message(), &id),
-        Err(e) => return refused(StatusCode::UNAUTHORIZED, media, e.code(), e.message(), &id),
+    // The caller was verified as the request was extracted; a refusal
+    // answers only now, after the request's own checks above.
+    let actor = match caller {
+        Ok(Caller(actor)) => actor,
+        Err(refusal) => return refusal.into_response(),
     };
     let span = tracing::Span::current();
     span.record("org", actor.org_code.as_str());

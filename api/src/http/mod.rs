@@ -1,5 +1,6 @@
 //! HTTP: the router, the GraphQL endpoint, health checks and the playground.
 
+pub mod caller;
 pub mod endpoint;
 pub mod health;
 pub mod live;

@@ -7,14 +7,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use super::Store;
 use crate::error::AppResult;
 
-/// A budget's shape.
-#[derive(Copy, Clone, Debug)]
-pub struct Budget {
-    /// The most points an organisation can hold (and spend in a burst).
-    pub capacity: f64,
-    /// Points restored per second.
-    pub refill_per_sec: f64,
-}
+pub use crate::config::Budget;
 
 /// The outcome of spending.
 #[derive(Copy, Clone, Debug, PartialEq)]

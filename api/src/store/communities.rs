@@ -139,7 +139,7 @@ async fn replace_awards<C: ConnectionTrait>(conn: &C, community_id: i64, awards:
         community_award::ActiveModel {
             community_id: Set(community_id),
             year: Set(award.year),
-            category: Set(award.category.as_str().to_owned()),
+            category: Set(award.category),
             title: Set(award.title.clone()),
             ..Default::default()
         }
@@ -200,7 +200,7 @@ pub async fn create_many_in<C: ConnectionTrait>(conn: &C, actor: &Actor, news: &
                 village_no: Set(new.village_no),
                 households: Set(new.households),
                 description: Set(new.description.clone()),
-                tourism_tier: Set(new.tier.map(|t| t.as_str().to_owned())),
+                tourism_tier: Set(new.tier),
                 tier_assessed_by: Set(new.tier.map(|_| actor.org_id)),
                 tier_assessed_at: Set(new.tier.map(|_| at)),
                 contact_name: Set(contact.0),
@@ -354,8 +354,7 @@ async fn apply_changes<C: ConnectionTrait>(
         am.contact_phone = Set(phone);
         am.contact_email = Set(email);
     }
-    let tier = changes.tier.map(|t| t.map(|t| t.as_str().to_owned()));
-    if let Some(v) = diff(&mut fields, "tourismTier", &cur.tourism_tier, tier) {
+    if let Some(v) = diff(&mut fields, "tourismTier", &cur.tourism_tier, changes.tier) {
         fields.extend(["tierAssessedBy", "tierAssessedAt"]);
         am.tier_assessed_by = Set(v.as_ref().map(|_| actor.org_id));
         am.tier_assessed_at = Set(v.as_ref().map(|_| now()));
@@ -369,7 +368,7 @@ async fn apply_changes<C: ConnectionTrait>(
             .into_iter()
             .map(|a| (a.year, a.category, a.title))
             .collect::<Vec<_>>();
-        let wanted: Vec<_> = awards.iter().map(|a| (a.year, a.category.as_str().to_owned(), a.title.clone())).collect();
+        let wanted: Vec<_> = awards.iter().map(|a| (a.year, a.category, a.title.clone())).collect();
         if existing != wanted {
             fields.push("awards");
             replace_awards(conn, id, awards).await?;
@@ -415,9 +414,9 @@ pub async fn classify_in<C: ConnectionTrait>(
     access::may_classify(actor)?;
     let id = classification.id;
     let cur = current_row(conn, id, classification.expected_version).await?;
-    let tier = classification.tier.map(|t| t.as_str().to_owned());
+    let tier = classification.tier;
     let am = community::ActiveModel {
-        tourism_tier: Set(tier.clone()),
+        tourism_tier: Set(tier),
         tier_assessed_by: Set(tier.as_ref().map(|_| actor.org_id)),
         tier_assessed_at: Set(tier.as_ref().map(|_| now())),
         ..Default::default()

@@ -6,20 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
-/// How to reach the database.
-#[derive(Clone, Debug)]
-pub struct DbSettings {
-    /// `sqlite://path?mode=rwc` or `postgres://...`.
-    pub url: String,
-    /// Most pooled connections.
-    pub max_connections: u32,
-    /// How long a request waits for a pooled connection before failing.
-    pub acquire_timeout: Duration,
-    /// PostgreSQL `statement_timeout`, so a slow query cannot hold a connection forever.
-    pub statement_timeout: Duration,
-    /// PostgreSQL schema to use (tests give each test its own).
-    pub schema: Option<String>,
-}
+pub use crate::config::DbSettings;
 
 /// Connects with the settings, applying per-engine options.
 pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr> {

@@ -158,8 +158,8 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewCur
         code: Set(new.code.clone()),
         title_th: Set(new.title_th.clone()),
         title_en: Set(new.title_en.clone()),
-        kind: Set(new.kind.as_str().to_owned()),
-        status: Set(CurriculumStatus::Draft.as_str().to_owned()),
+        kind: Set(new.kind),
+        status: Set(CurriculumStatus::Draft),
         focus_areas: Set(enums::join_list(&new.focus_areas, FocusArea::as_str)),
         owner_id: Set(actor.org_id),
         version: Set(1),
@@ -230,11 +230,11 @@ pub async fn update_in<C: ConnectionTrait>(
     if let Some(v) = diff(&mut fields, "focusAreas", &cur.focus_areas, areas) {
         am.focus_areas = Set(v);
     }
-    let status = CurriculumStatus::parse(&cur.status)?;
+    let status = cur.status;
     if let Some(to) = changes.status.filter(|to| *to != status) {
         lifecycle::check_move("status", CURRICULUM_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     let contributors = contributors.map(|mut list| {
         list.retain(|c| *c != cur.owner_id);

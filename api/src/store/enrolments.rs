@@ -79,8 +79,8 @@ async fn transition<C: ConnectionTrait>(
 ) -> AppResult<()> {
     enrolment_transition::ActiveModel {
         enrolment_id: Set(enrolment_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from),
+        to_status: Set(to),
         at: Set(now()),
         by_org: Set(actor.org_id),
         note: Set(note),
@@ -126,7 +126,7 @@ pub async fn nominate_in<C: ConnectionTrait>(conn: &C, actor: &Actor, nomination
     };
     let facts = ProgrammeFacts { lead: p.lead_id, partners: programmes::partner_ids(tx, programme_id).await? };
     access::may_nominate(actor, &facts)?;
-    let status = ProgrammeStatus::parse(&p.status)?;
+    let status = p.status;
     if status != ProgrammeStatus::Open {
         return Err(AppError::bad_input(
             "programmeId",
@@ -136,9 +136,9 @@ pub async fn nominate_in<C: ConnectionTrait>(conn: &C, actor: &Actor, nomination
     let Some(c) = community::Entity::find_by_id(community_id).one(tx).await? else {
         return Err(AppError::bad_input("communityId", "no Community with that id"));
     };
-    let targets = enums::parse_list(&p.target_tiers, TourismTier::parse)?;
+    let targets: Vec<TourismTier> = enums::parse_list(&p.target_tiers)?;
     if !targets.is_empty() {
-        let tier = c.tourism_tier.as_deref().map(TourismTier::parse).transpose()?;
+        let tier = c.tourism_tier;
         if !tier.is_some_and(|t| targets.contains(&t)) {
             let wanted: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
             return Err(AppError::bad_input(
@@ -168,7 +168,7 @@ pub async fn nominate_in<C: ConnectionTrait>(conn: &C, actor: &Actor, nomination
         community_id: Set(community_id),
         programme_id: Set(programme_id),
         curriculum_id: Set(curriculum_id),
-        status: Set(EnrolmentStatus::Nominated.as_str().to_owned()),
+        status: Set(EnrolmentStatus::Nominated),
         nominated_by: Set(actor.org_id),
         nominated_at: Set(at),
         version: Set(1),
@@ -210,7 +210,7 @@ pub async fn transition_in<C: ConnectionTrait>(conn: &C, actor: &Actor, change: 
     if let Some(expected) = change.expected_version {
         check_version(Kind::Enrolment, cur.version, expected)?;
     }
-    let from = EnrolmentStatus::parse(&cur.status)?;
+    let from = cur.status;
     lifecycle::check_move("to", ENROLMENT_MOVES, from, change.to)?;
     // Only a move into a limited programme counts places: those moves take
     // the programme's row lock, so two cannot both take the last place.
@@ -223,7 +223,7 @@ pub async fn transition_in<C: ConnectionTrait>(conn: &C, actor: &Actor, change: 
             .ok_or_else(|| AppError::internal("enrolment without programme"))?;
         check_capacity(conn, &p).await?;
     }
-    let am = enrolment::ActiveModel { status: Set(change.to.as_str().to_owned()), ..Default::default() };
+    let am = enrolment::ActiveModel { status: Set(change.to), ..Default::default() };
     bump(conn, am, id, cur.version, Kind::Enrolment).await?;
     transition(conn, id, Some(from), change.to, actor, change.note.clone()).await?;
     changes::record(conn, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;

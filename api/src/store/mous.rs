@@ -88,10 +88,10 @@ pub async fn parties<C: ConnectionTrait>(conn: &C, mou_id: i64) -> AppResult<Vec
 /// The facts the access rules read about an MOU with these party rows.
 pub fn facts(m: &mou::Model, parties: &[mou_party::Model]) -> AppResult<MouFacts> {
     Ok(MouFacts {
-        status: MouStatus::parse(&m.status)?,
+        status: m.status,
         parties: parties
             .iter()
-            .map(|p| Ok((p.organization_id, PartyRole::parse(&p.role)?)))
+            .map(|p| Ok((p.organization_id, p.role)))
             .collect::<AppResult<_>>()?,
     })
 }
@@ -153,7 +153,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewMou
         title_th: Set(new.title_th.clone()),
         title_en: Set(new.title_en.clone()),
         purpose: Set(new.purpose.clone()),
-        status: Set(MouStatus::Draft.as_str().to_owned()),
+        status: Set(MouStatus::Draft),
         signed_on: Set(None),
         starts_on: Set(new.starts_on),
         ends_on: Set(new.ends_on),
@@ -169,7 +169,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewMou
         mou_party::ActiveModel {
             mou_id: Set(created.id),
             organization_id: Set(org),
-            role: Set(role.as_str().to_owned()),
+            role: Set(role),
             position: Set(position),
             signed_at: Set(None),
         }
@@ -200,7 +200,7 @@ pub async fn update_in<C: ConnectionTrait>(
     access::may_write(actor, Kind::Mou)?;
     let id = changes.id;
     let cur = load_for_party(conn, actor, id, changes.expected_version).await?;
-    let status = MouStatus::parse(&cur.status)?;
+    let status = cur.status;
     let mut fields = Vec::new();
     let mut am = <mou::ActiveModel as Default>::default();
     let edits_terms = changes.title_th.is_some()
@@ -238,7 +238,7 @@ pub async fn update_in<C: ConnectionTrait>(
         }
         lifecycle::check_move("status", MOU_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     if fields.is_empty() {
         return Ok(fields);
@@ -300,11 +300,11 @@ pub async fn sign_in<C: ConnectionTrait>(conn: &C, actor: &Actor, signature: &Si
     mou_party::ActiveModel { signed_at: Set(Some(at)), ..own.clone().into() }.update(conn).await?;
     let all_signed = party_rows
         .iter()
-        .all(|p| p.organization_id == actor.org_id || p.signed_at.is_some() || p.role == PartyRole::Witness.as_str());
+        .all(|p| p.organization_id == actor.org_id || p.signed_at.is_some() || p.role == PartyRole::Witness);
     let mut am = <mou::ActiveModel as Default>::default();
     let mut fields = vec!["parties"];
     if all_signed {
-        am.status = Set(MouStatus::Signed.as_str().to_owned());
+        am.status = Set(MouStatus::Signed);
         am.signed_on = Set(Some(at.date_naive()));
         fields.extend(["status", "signedOn"]);
     }
@@ -348,7 +348,7 @@ pub async fn create_commitment_in<C: ConnectionTrait>(conn: &C, actor: &Actor, n
         description: Set(new.description.clone()),
         owner_id: Set(owner),
         due_on: Set(new.due_on),
-        status: Set(CommitmentStatus::Open.as_str().to_owned()),
+        status: Set(CommitmentStatus::Open),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -388,11 +388,11 @@ pub async fn update_commitment(
     if let Some(v) = diff(&mut fields, "dueOn", &cur.due_on, changes.due_on.map(Some)) {
         am.due_on = Set(v);
     }
-    let status = CommitmentStatus::parse(&cur.status)?;
+    let status = cur.status;
     if let Some(to) = changes.status.filter(|to| *to != status) {
         lifecycle::check_move("status", COMMITMENT_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     if fields.is_empty() {
         return commit_returning::<commitment::Entity>(store, tx, id).await;

@@ -151,8 +151,8 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewPro
         code: Set(new.code.clone()),
         name_th: Set(new.name_th.clone()),
         name_en: Set(new.name_en.clone()),
-        theme: Set(new.theme.as_str().to_owned()),
-        status: Set(ProgrammeStatus::Planned.as_str().to_owned()),
+        theme: Set(new.theme),
+        status: Set(ProgrammeStatus::Planned),
         mou_id: Set(new.mou_id),
         lead_id: Set(actor.org_id),
         target_tiers: Set(enums::join_list(&new.target_tiers, TourismTier::as_str)),
@@ -230,11 +230,11 @@ pub async fn update_in<C: ConnectionTrait>(
     if let Some(v) = diff(&mut fields, "targetTiers", &cur.target_tiers, tiers) {
         am.target_tiers = Set(v);
     }
-    let status = ProgrammeStatus::parse(&cur.status)?;
+    let status = cur.status;
     if let Some(to) = changes.status.filter(|to| *to != status) {
         lifecycle::check_move("status", PROGRAMME_MOVES, status, to)?;
         fields.push("status");
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
     }
     let mut partners = partners;
     if let Some(list) = partners.as_mut() {

@@ -98,7 +98,7 @@ pub async fn create(
                     secret: Set(signing::new_secret()),
                     previous_secret: Set(None),
                     previous_secret_expires_at: Set(None),
-                    status: Set(WebhookStatus::Active.as_str().to_owned()),
+                    status: Set(WebhookStatus::Active),
                     paused_reason: Set(None),
                     cursor_position: Set(start),
                     next_attempt_at: Set(at),
@@ -236,15 +236,15 @@ pub async fn update(
             am.operations = Set(ops.map(|ops| ops.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(" ")));
         }
         match changes.active {
-            Some(true) if current.status != WebhookStatus::Active.as_str() => {
-                am.status = Set(WebhookStatus::Active.as_str().to_owned());
+            Some(true) if current.status != WebhookStatus::Active => {
+                am.status = Set(WebhookStatus::Active);
                 am.paused_reason = Set(None);
                 am.failing_since = Set(None);
                 am.attempt = Set(0);
                 am.next_attempt_at = Set(now());
             }
-            Some(false) if current.status == WebhookStatus::Active.as_str() => {
-                am.status = Set(WebhookStatus::Paused.as_str().to_owned());
+            Some(false) if current.status == WebhookStatus::Active => {
+                am.status = Set(WebhookStatus::Paused);
                 am.paused_reason = Set(Some("paused by the partner".into()));
             }
             _ => {}
@@ -288,8 +288,8 @@ pub async fn replay(
         am.attempt = Set(0);
         am.failing_since = Set(None);
         am.next_attempt_at = Set(now());
-        if current.status == WebhookStatus::Failing.as_str() {
-            am.status = Set(WebhookStatus::Active.as_str().to_owned());
+        if current.status == WebhookStatus::Failing {
+            am.status = Set(WebhookStatus::Active);
             am.paused_reason = Set(None);
         }
     })
@@ -461,11 +461,6 @@ pub async fn purge_log(store: &Store, retention: std::time::Duration) -> AppResu
     let result =
         webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::At.lt(oldest)).exec(&store.db).await?;
     Ok(result.rows_affected)
-}
-
-/// The status of a stored subscription.
-pub fn status(model: &webhook_subscription::Model) -> AppResult<WebhookStatus> {
-    WebhookStatus::parse(&model.status)
 }
 
 /// The stored scopes, parsed.

@@ -170,7 +170,7 @@ impl Dispatcher {
                 return store::release(&self.store, sub.id, &self.owner).await;
             }
             for (_, event) in page.rows {
-                if ops.as_ref().is_some_and(|ops| !ops.iter().any(|o| o == &event.operation)) {
+                if ops.as_ref().is_some_and(|ops| !ops.iter().any(|o| o == event.operation.as_str())) {
                     cursor = event.id;
                     continue;
                 }

@@ -40,7 +40,7 @@ pub fn event_json(event: &change_event::Model, actor_code: &str) -> Value {
     json!({
         "cursor": encode_cursor(&changes::SORT, None, event.id),
         "at": event.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "operation": event.operation,
+        "operation": event.operation.as_str(),
         "entityType": event.entity_type,
         "entityId": kind.map(|k| ids::encode(k, event.entity_id)),
         "actor": { "code": actor_code },
@@ -96,7 +96,7 @@ pub async fn body(
 ) -> Vec<u8> {
     let (record, record_errors) = record(schema, store, actor, event).await;
     let body = json!({
-        "type": format!("{}.{}", event.entity_type, event.operation.to_lowercase()),
+        "type": format!("{}.{}", event.entity_type, event.operation.as_str().to_lowercase()),
         "timestamp": event.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "data": {
             "event": event_json(event, actor_code),
