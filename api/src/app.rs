@@ -33,14 +33,9 @@ pub struct AppState {
 }
 
 /// A start-up failure.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct StartError(pub String);
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 impl AppState {
     /// Connects, migrates, optionally loads demo data, and builds the state.

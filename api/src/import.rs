@@ -70,14 +70,9 @@ pub struct Report {
 }
 
 /// A failure of the import as a whole.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct ImportError(pub String);
-
-impl std::fmt::Display for ImportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 const COLUMNS: [&str; 9] =
     ["code", "name_th", "name_en", "province", "district", "subdistrict", "village_no", "households", "tier"];

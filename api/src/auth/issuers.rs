@@ -35,14 +35,9 @@ use super::keys::{KeySet, RemoteJwks, StaticKey, algorithm_of};
 use crate::domain::access::Scope;
 
 /// A problem in the issuers file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct IssuerError(pub String);
-
-impl std::fmt::Display for IssuerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
