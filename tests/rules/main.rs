@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use api::domain::access::{self, Actor, MouFacts, Scope};
-use api::domain::enums::{MouStatus, PartyRole};
+use api::domain::enums::{ChangeOperation, CommitmentStatus, MouStatus, PartyRole};
 use api::domain::ids::Kind;
 use api::store::{changes, connect, mous};
 use black_box_tests::{Backend, postgres_schema, postgres_url, settings};
@@ -76,7 +76,7 @@ async fn write(db: &DatabaseConnection, case: &Case, serial: u64) -> Written {
     let mut written = Written { mous: HashMap::new(), events: HashMap::new() };
     let event = |kind: Kind, id: i64| change_event::ActiveModel {
         at: Set(now),
-        operation: Set("CREATED".into()),
+        operation: Set(ChangeOperation::Created),
         entity_type: Set(kind.name().into()),
         entity_id: Set(id),
         actor_org_id: Set(1),
@@ -88,7 +88,7 @@ async fn write(db: &DatabaseConnection, case: &Case, serial: u64) -> Written {
         let row = mou::ActiveModel {
             code: Set(format!("RULES-{serial}-{n}")),
             title_th: Set("ทดสอบ".into()),
-            status: Set(m.status.as_str().into()),
+            status: Set(m.status),
             created_by: Set(1),
             version: Set(1),
             created_at: Set(now),
@@ -102,7 +102,7 @@ async fn write(db: &DatabaseConnection, case: &Case, serial: u64) -> Written {
             mou_party::ActiveModel {
                 mou_id: Set(row.id),
                 organization_id: Set(*org),
-                role: Set(role.as_str().into()),
+                role: Set(*role),
                 position: Set(position as i32),
                 signed_at: Set(None),
             }
@@ -114,7 +114,7 @@ async fn write(db: &DatabaseConnection, case: &Case, serial: u64) -> Written {
             mou_id: Set(row.id),
             description: Set("ทดสอบ".into()),
             owner_id: Set(1),
-            status: Set("OPEN".into()),
+            status: Set(CommitmentStatus::Open),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

@@ -89,10 +89,7 @@ pub async fn parties<C: ConnectionTrait>(conn: &C, mou_id: i64) -> AppResult<Vec
 pub fn facts(m: &mou::Model, parties: &[mou_party::Model]) -> AppResult<MouFacts> {
     Ok(MouFacts {
         status: m.status,
-        parties: parties
-            .iter()
-            .map(|p| Ok((p.organization_id, p.role)))
-            .collect::<AppResult<_>>()?,
+        parties: parties.iter().map(|p| Ok((p.organization_id, p.role))).collect::<AppResult<_>>()?,
     })
 }
 
