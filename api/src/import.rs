@@ -176,23 +176,28 @@ pub async fn communities(
     }
     let fail = |e: crate::error::AppError| ImportError(e.message());
     let tx = store.begin_write().await.map_err(fail)?;
+    // Read every stored community the file names before writing any: a
+    // lookup by code after inserts in the same transaction would be planned
+    // on stale statistics (PostgreSQL) and scan the growing table.
+    let mut existing: HashMap<String, community::Model> = HashMap::new();
+    for chunk in rows.chunks(BATCH) {
+        let codes: Vec<String> = chunk.iter().map(|r| r.code.clone()).collect();
+        for m in community::Entity::find().filter(community::Column::Code.is_in(codes)).all(&tx).await.map_err(db)? {
+            existing.insert(m.code.clone(), m);
+        }
+    }
     let total = rows.len() as u64;
     let mut done = 0;
     for chunk in rows.chunks(BATCH) {
-        let codes: Vec<String> = chunk.iter().map(|r| r.code.clone()).collect();
-        let existing: HashMap<String, i64> = community::Entity::find()
-            .filter(community::Column::Code.is_in(codes))
-            .all(&tx)
-            .await
-            .map_err(db)?
-            .into_iter()
-            .map(|m| (m.code, m.id))
-            .collect();
         let (old, new): (Vec<&Row>, Vec<&Row>) = chunk.iter().partition(|r| existing.contains_key(&r.code));
         let new: Vec<Row> = new.into_iter().cloned().collect();
         report.created += communities::create_many_in(&tx, actor, &new).await.map_err(fail)?.len();
-        let changes: Vec<CommunityChanges> = old.into_iter().map(|row| changes_of(existing[&row.code], row)).collect();
-        for fields in communities::update_many_in(&tx, actor, &changes).await.map_err(fail)? {
+        let changes: Vec<(community::Model, CommunityChanges)> = old
+            .into_iter()
+            .filter_map(|row| existing.remove(&row.code).map(|cur| (changes_of(cur.id, row), cur)))
+            .map(|(changes, cur)| (cur, changes))
+            .collect();
+        for fields in communities::update_rows_in(&tx, actor, &changes).await.map_err(fail)? {
             if fields.is_empty() {
                 report.unchanged += 1;
             } else {

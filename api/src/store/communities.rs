@@ -287,13 +287,6 @@ pub async fn update_many_in<C: ConnectionTrait>(
     batch: &[CommunityChanges],
 ) -> AppResult<Vec<Vec<&'static str>>> {
     access::may_write(actor, Kind::Community)?;
-    if batch.iter().any(|c| c.contact.is_some()) {
-        access::may_read_contacts(actor)?;
-    }
-    if batch.iter().any(|c| c.tier.is_some()) {
-        access::may_classify(actor)?;
-    }
-    check_provinces(conn, batch.iter().filter_map(|c| c.province_code.as_deref())).await?;
     let mut rows = std::collections::HashMap::with_capacity(batch.len());
     for chunk in batch.chunks(500) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
@@ -301,11 +294,36 @@ pub async fn update_many_in<C: ConnectionTrait>(
             rows.insert(row.id, row);
         }
     }
-    let mut changed = Vec::with_capacity(batch.len());
+    let mut pairs = Vec::with_capacity(batch.len());
     for changes in batch {
         let Some(cur) = rows.get(&changes.id) else {
             return Err(AppError::not_found("no Community with that id"));
         };
+        pairs.push((cur.clone(), changes.clone()));
+    }
+    update_rows_in(conn, actor, &pairs).await
+}
+
+/// Like [`update_many_in`], for communities whose current rows the caller
+/// has just read in `conn` (the import reads them by code).
+pub async fn update_rows_in<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    batch: &[(community::Model, CommunityChanges)],
+) -> AppResult<Vec<Vec<&'static str>>> {
+    access::may_write(actor, Kind::Community)?;
+    if batch.iter().any(|(_, c)| c.contact.is_some()) {
+        access::may_read_contacts(actor)?;
+    }
+    if batch.iter().any(|(_, c)| c.tier.is_some()) {
+        access::may_classify(actor)?;
+    }
+    check_provinces(conn, batch.iter().filter_map(|(_, c)| c.province_code.as_deref())).await?;
+    let mut changed = Vec::with_capacity(batch.len());
+    for (cur, changes) in batch {
+        if changes.id != cur.id {
+            return Err(AppError::internal("changes for another community"));
+        }
         if let Some(expected) = changes.expected_version {
             check_version(Kind::Community, cur.version, expected)?;
         }
