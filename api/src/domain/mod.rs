@@ -3,7 +3,6 @@
 
 pub mod access;
 pub mod commands;
-pub mod date;
 pub mod enums;
 pub mod ids;
 pub mod lifecycle;

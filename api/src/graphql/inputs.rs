@@ -8,11 +8,11 @@ use async_graphql::{ID, InputObject};
 use serde::Serialize;
 
 use crate::domain::commands::{self as cmd, Award, Contact, Module};
-use crate::domain::date::{Date, naive};
 use crate::domain::enums::*;
 use crate::domain::ids::{self, Kind};
 use crate::domain::text::{self, limits};
 use crate::error::AppError;
+use crate::graphql::date::{Date, naive};
 
 /// An award won by a community.
 #[derive(InputObject, Clone, Debug, Serialize)]

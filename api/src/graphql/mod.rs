@@ -5,6 +5,7 @@ pub mod communities;
 pub mod connection;
 pub mod context;
 pub mod curricula;
+pub mod date;
 pub mod enrolments;
 pub mod inputs;
 pub mod limits;

@@ -9,10 +9,10 @@ use super::context::{Ctx, organization};
 use super::organizations::Organization;
 use super::programmes::Programme;
 use crate::domain::access;
-use crate::domain::date::{Date, wrap};
 use crate::domain::enums::{CommitmentStatus, MouStatus, PartyRole};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
+use crate::graphql::date::{Date, wrap};
 use crate::graphql::inputs::{
     CreateCommitmentInput, CreateMouInput, SignMouInput, UpdateCommitmentInput, UpdateMouInput,
 };
