@@ -216,14 +216,16 @@ async fn webhooks_reach_real_receivers_in_order_through_outages_and_a_killed_ins
     let bases = vec![a.base.clone(), b.base.clone()];
     let writers: Vec<_> =
         (1..=4).map(|w| tokio::spawn(writer(bases.clone(), token.clone(), format!("DEMO-{w:03}"), 15))).collect();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Each phase lasts until the delivery log shows it (a fixed sleep can
+    // fall between two retries on a loaded machine).
+    logged(&a.base, &token, python_port, "could not connect", |d| d["error"] == "could not connect").await;
     let python = Receiver::start("python", python_port, &secrets[0], dir.join("python.jsonl"), "fail");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    logged(&a.base, &token, python_port, "a 500", |d| d["statusCode"] == 500).await;
     // Instance B dies mid-run, holding leases and perhaps a delivery in flight.
     let _ = b.child.kill();
     let _ = b.child.wait();
     python.mode("slow").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    logged(&a.base, &token, python_port, "a timeout", |d| d["error"] == "timed out").await;
     python.mode("ok").await;
     let mut written = 0;
     for w in writers {
@@ -263,21 +265,42 @@ async fn webhooks_reach_real_receivers_in_order_through_outages_and_a_killed_ins
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    // The delivery log shows the outage: failures before the successes.
+    // The delivery log kept the outage: the phases above waited for each of
+    // its failures, and they are still there after the successes.
+    let log = attempts(&a.base, &token, python_port).await;
+    assert!(log.iter().any(|d| d["error"] == "could not connect"), "the down receiver is logged");
+    assert!(log.iter().any(|d| d["statusCode"] == 500), "the failing receiver is logged");
+    assert!(log.iter().any(|d| d["error"] == "timed out"), "the slow receiver is logged");
+    assert!(log.iter().any(|d| d["succeeded"] == true), "the recovered receiver is logged");
+}
+
+/// The oldest and the newest 100 delivery attempts logged for the
+/// subscription to the receiver on `port`.
+async fn attempts(base: &str, token: &str, port: u16) -> Vec<Value> {
     let log = gql(
-        &a.base,
-        &token,
-        "{ webhookSubscriptions { nodes { url consecutiveFailures deliveries(first: 100) { nodes { statusCode error succeeded } } } } }",
+        base,
+        token,
+        "{ webhookSubscriptions { nodes { url
+            oldest: deliveries(first: 100) { nodes { statusCode error succeeded } }
+            deliveries(last: 100) { nodes { statusCode error succeeded } } } } }",
         json!({}),
     )
     .await;
     let subs = log["data"]["webhookSubscriptions"]["nodes"].as_array().cloned().unwrap_or_default();
-    let python_log = subs.iter().find(|s| s["url"].as_str().unwrap_or_default().contains(&python_port.to_string()));
-    let attempts =
-        python_log.map(|s| s["deliveries"]["nodes"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
-    assert!(attempts.iter().any(|d| d["error"] == "could not connect"), "the down receiver is logged: {log}");
-    assert!(attempts.iter().any(|d| d["statusCode"] == 500), "the failing receiver is logged");
-    assert!(attempts.iter().any(|d| d["error"] == "timed out"), "the slow receiver is logged");
+    let Some(sub) = subs.iter().find(|s| s["url"].as_str().unwrap_or_default().contains(&format!(":{port}/"))) else {
+        return Vec::new();
+    };
+    let page = |name: &str| sub[name]["nodes"].as_array().cloned().unwrap_or_default();
+    [page("oldest"), page("deliveries")].concat()
+}
+
+/// Waits (at most 60 s) until an attempt to the receiver on `port` matching `seen` is logged.
+async fn logged(base: &str, token: &str, port: u16, what: &str, seen: impl Fn(&Value) -> bool) {
+    let started = Instant::now();
+    while !attempts(base, token, port).await.iter().any(&seen) {
+        assert!(started.elapsed() < Duration::from_secs(60), "no attempt with {what} was logged for port {port}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Runs the graphql-ws client until it ends; returns its output.
