@@ -2,9 +2,7 @@
 
 use entity::{community, community_award, enrolment, province};
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::keyset::{self, Page, PageArgs, SortKey, SortValue};
 use super::search::{contains_pattern, search_condition};
@@ -215,20 +213,13 @@ pub async fn create_many_in<C: ConnectionTrait>(conn: &C, actor: &Actor, news: &
                 ..Default::default()
             }
         });
-        // One statement per chunk, then the new ids by (unique) code: two
-        // columns come back instead of every column of every row (large
-        // RETURNING results are slow over TLS), and RETURNING's row order is
-        // not guaranteed anyway.
-        community::Entity::insert_many(rows).exec_without_returning(conn).await?;
-        let created: std::collections::HashMap<String, i64> = community::Entity::find()
-            .select_only()
-            .column(community::Column::Code)
-            .column(community::Column::Id)
-            .filter(community::Column::Code.is_in(chunk.iter().map(|n| n.code.clone())))
-            .into_tuple::<(String, i64)>()
-            .all(conn)
+        // One statement per chunk; RETURNING's row order is not guaranteed,
+        // so ids are matched back by (unique) code.
+        let created: std::collections::HashMap<String, i64> = community::Entity::insert_many(rows)
+            .exec_with_returning(conn)
             .await?
             .into_iter()
+            .map(|m| (m.code, m.id))
             .collect();
         let chunk_ids: Vec<i64> = chunk
             .iter()
