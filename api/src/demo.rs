@@ -497,8 +497,8 @@ impl Orgs {
 }
 
 /// Looks up an id by code in a map the seeder built, or fails naming it.
-fn id_of(ids: &HashMap<&'static str, i64>, what: &str, code: &str) -> Result<i64, DbErr> {
-    ids.get(code).copied().ok_or_else(|| DbErr::Custom(format!("demo data refers to unknown {what} {code}")))
+fn id_of(ids: &HashMap<&'static str, i64>, what: &str, code: &str) -> AppResult<i64> {
+    ids.get(code).copied().ok_or_else(|| AppError::internal(format!("demo data refers to unknown {what} {code}")))
 }
 
 /// A rule the demo data broke, as a database error (the seed rolls back).
@@ -597,7 +597,7 @@ impl Seeder<'_> {
     async fn commitments(&self, mous: &HashMap<&'static str, i64>) -> AppResult<()> {
         for (mou_code, owner, description, due_on) in COMMITMENTS {
             let new = NewCommitment {
-                mou_id: id_of(mous, "MOU", mou_code).map_err(|e| AppError::internal(e.to_string()))?,
+                mou_id: id_of(mous, "MOU", mou_code)?,
                 description: text::required("description", description, limits::NOTE)?,
                 owner_code: owner.code().to_owned(),
                 due_on: Some(due_on),
@@ -615,7 +615,7 @@ impl Seeder<'_> {
             let mut models = Vec::new();
             for (code, _, category) in AWARDS {
                 if Some(category) == seed.models_from_award {
-                    models.push(communities.get(code).copied().ok_or_else(|| AppError::internal(code))?);
+                    models.push(id_of(communities, "community", code)?);
                 }
             }
             // A community with two such awards is still one model.
@@ -654,15 +654,12 @@ impl Seeder<'_> {
         mous: &HashMap<&'static str, i64>,
         curricula: &HashMap<&'static str, i64>,
     ) -> AppResult<HashMap<&'static str, i64>> {
-        let lookup = |ids: &HashMap<&'static str, i64>, what: &str, code: &str| {
-            id_of(ids, what, code).map_err(|e| AppError::internal(e.to_string()))
-        };
         let mut ids = HashMap::new();
         for seed in &PROGRAMMES {
             let mut curriculum_ids = seed
                 .curricula
                 .iter()
-                .map(|code| lookup(curricula, "curriculum", code))
+                .map(|code| id_of(curricula, "curriculum", code))
                 .collect::<AppResult<Vec<_>>>()?;
             curriculum_ids.sort_unstable();
             let new = NewProgramme {
@@ -670,7 +667,7 @@ impl Seeder<'_> {
                 name_th: text::required("nameTh", seed.name_th, limits::NAME)?,
                 name_en: text::optional("nameEn", Some(seed.name_en), limits::NAME)?,
                 theme: seed.theme,
-                mou_id: seed.mou.map(|code| lookup(mous, "MOU", code)).transpose()?,
+                mou_id: seed.mou.map(|code| id_of(mous, "MOU", code)).transpose()?,
                 partner_codes: seed.partners.iter().map(|org| org.code().to_owned()).collect(),
                 target_tiers: seed.target_tiers.to_vec(),
                 capacity: text::non_negative("capacity", seed.capacity)?,
@@ -698,9 +695,6 @@ impl Seeder<'_> {
         programmes: &HashMap<&'static str, i64>,
         curricula: &HashMap<&'static str, i64>,
     ) -> AppResult<()> {
-        let lookup = |ids: &HashMap<&'static str, i64>, what: &str, code: &str| {
-            id_of(ids, what, code).map_err(|e| AppError::internal(e.to_string()))
-        };
         for (community_code, programme_code, curriculum_code, nominator, path, note) in ENROLMENTS {
             let lead = PROGRAMMES
                 .iter()
@@ -709,9 +703,9 @@ impl Seeder<'_> {
                 .ok_or_else(|| AppError::internal(format!("unknown programme {programme_code}")))?;
             let note_on = |step: usize| if step + 1 == path.len() { note.map(str::to_owned) } else { None };
             let nomination = Nomination {
-                programme_id: lookup(programmes, "programme", programme_code)?,
-                community_id: lookup(communities, "community", community_code)?,
-                curriculum_id: curriculum_code.map(|code| lookup(curricula, "curriculum", code)).transpose()?,
+                programme_id: id_of(programmes, "programme", programme_code)?,
+                community_id: id_of(communities, "community", community_code)?,
+                curriculum_id: curriculum_code.map(|code| id_of(curricula, "curriculum", code)).transpose()?,
                 note: note_on(0),
             };
             let id = enrolments::nominate_in(self.txn, &self.orgs.actor(nominator), &nomination).await?;

@@ -234,6 +234,12 @@ pub fn read_rule(kind: Kind) -> ReadRule {
     }
 }
 
+/// `FORBIDDEN` unless `actor` holds the scope reading records of `kind` needs
+/// (row rules apply where the records are read).
+pub fn may_read(actor: &Actor, kind: Kind) -> Result<(), AppError> {
+    read_rule(kind).scope.map_or(Ok(()), |scope| actor.require(scope))
+}
+
 /// Whether an MOU with `mou` facts is visible to `actor` (scopes aside).
 pub fn mou_visible(actor: &Actor, mou: &MouFacts) -> bool {
     MOU_VISIBLE.iter().any(|r| r.holds(actor, Some(mou)))

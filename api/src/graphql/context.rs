@@ -46,9 +46,7 @@ impl Ctx for Context<'_> {
 
     fn reader(&self, kind: crate::domain::ids::Kind) -> AppResult<&Actor> {
         let actor = self.actor()?;
-        if let Some(scope) = crate::domain::access::read_rule(kind).scope {
-            actor.require(scope)?;
-        }
+        crate::domain::access::may_read(actor, kind)?;
         Ok(actor)
     }
 

@@ -158,9 +158,11 @@ pub async fn nested_enrolment_page(
     // What the rows' fields will ask for, read in the pages' own batch.
     let look = ctx.look_ahead();
     let nodes = [look.field("nodes"), look.field("edges").field("node")];
-    let programmes = reads(actor, Kind::Programme) && nodes.iter().any(|n| n.field("programme").exists());
-    let mous =
-        programmes && reads(actor, Kind::Mou) && nodes.iter().any(|n| n.field("programme").field("mou").exists());
+    let programmes = crate::domain::access::may_read(actor, Kind::Programme).is_ok()
+        && nodes.iter().any(|n| n.field("programme").exists());
+    let mous = programmes
+        && crate::domain::access::may_read(actor, Kind::Mou).is_ok()
+        && nodes.iter().any(|n| n.field("programme").field("mou").exists());
     let related = Related { programmes, mous };
     let key = PageKey { parent, id, filter: filter.clone(), args, related };
     let loaders = ctx.loaders()?;
@@ -242,9 +244,4 @@ impl EnrolmentMutation {
             store::transition_enrolment(ctx.store()?, ctx.writer(Kind::Enrolment)?, input.parse()?).await?.into(),
         ))
     }
-}
-
-/// Whether `actor` holds the scope reading `kind` needs (prefetching only what it may read).
-fn reads(actor: &crate::domain::access::Actor, kind: Kind) -> bool {
-    crate::domain::access::read_rule(kind).scope.is_none_or(|s| actor.has(s))
 }

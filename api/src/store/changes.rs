@@ -39,37 +39,15 @@ pub async fn record_many<C: ConnectionTrait>(
     ids: &[i64],
     fields: &[&str],
 ) -> AppResult<()> {
-    use sea_orm::sea_query::{Alias, Query};
     let mut fields: Vec<&str> = fields.to_vec();
     fields.sort_unstable();
     fields.dedup();
     let fields = fields.join(" ");
     let subject: String = actor.subject.chars().take(200).collect();
-    let table = match conn.get_database_backend() {
-        DbBackend::Postgres => "change_event_inbox",
-        _ => "change_events",
-    };
-    let at = now();
     for chunk in ids.chunks(500) {
-        let mut statement = Query::insert();
-        statement.into_table(Alias::new(table)).columns(
-            ["at", "operation", "entity_type", "entity_id", "actor_org_id", "subject", "changed_fields"]
-                .map(Alias::new),
-        );
-        for id in chunk {
-            statement
-                .values([
-                    at.into(),
-                    operation.as_str().into(),
-                    kind.name().into(),
-                    (*id).into(),
-                    actor.org_id.into(),
-                    subject.as_str().into(),
-                    fields.as_str().into(),
-                ])
-                .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
-        }
-        conn.execute(&statement).await?;
+        let rows =
+            chunk.iter().map(|id| (operation, kind.name(), *id, actor.org_id, subject.as_str(), fields.as_str()));
+        insert_rows(conn, rows).await?;
     }
     Ok(())
 }
@@ -92,28 +70,41 @@ pub async fn insert<C: ConnectionTrait>(
     subject: &str,
     changed_fields: &str,
 ) -> Result<(), sea_orm::DbErr> {
+    insert_rows(conn, [(operation, entity_type, entity_id, actor_org_id, subject, changed_fields)]).await
+}
+
+/// One event: operation, record type, record id, actor's organisation,
+/// subject, changed fields.
+type EventRow<'a> = (ChangeOperation, &'a str, i64, i64, &'a str, &'a str);
+
+/// Inserts events in one statement, into the table [`insert`] explains.
+async fn insert_rows<'a, C: ConnectionTrait>(
+    conn: &C,
+    rows: impl IntoIterator<Item = EventRow<'a>>,
+) -> Result<(), sea_orm::DbErr> {
     use sea_orm::sea_query::{Alias, Query};
     let table = match conn.get_database_backend() {
         DbBackend::Postgres => "change_event_inbox",
         _ => "change_events",
     };
+    let at = now();
     let mut statement = Query::insert();
-    statement
-        .into_table(Alias::new(table))
-        .columns(
-            ["at", "operation", "entity_type", "entity_id", "actor_org_id", "subject", "changed_fields"]
-                .map(Alias::new),
-        )
-        .values([
-            now().into(),
-            operation.as_str().into(),
-            entity_type.into(),
-            entity_id.into(),
-            actor_org_id.into(),
-            subject.into(),
-            changed_fields.into(),
-        ])
-        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    statement.into_table(Alias::new(table)).columns(
+        ["at", "operation", "entity_type", "entity_id", "actor_org_id", "subject", "changed_fields"].map(Alias::new),
+    );
+    for (operation, entity_type, entity_id, actor_org_id, subject, changed_fields) in rows {
+        statement
+            .values([
+                at.into(),
+                operation.as_str().into(),
+                entity_type.into(),
+                entity_id.into(),
+                actor_org_id.into(),
+                subject.into(),
+                changed_fields.into(),
+            ])
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    }
     conn.execute(&statement).await?;
     Ok(())
 }
