@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<crate::http::metrics::Metrics>,
     /// The playground page, rendered once.
     pub playground: Arc<String>,
+    /// Planned reads (and the documents validated for them).
+    pub planner: Arc<graphql::plan::Planner>,
 }
 
 /// A start-up failure.
@@ -75,6 +77,7 @@ impl AppState {
             minter,
             metrics,
             playground: Arc::new(playground),
+            planner: Arc::new(graphql::plan::Planner::new()),
         })
     }
 }

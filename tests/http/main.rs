@@ -13,6 +13,7 @@ mod matrix;
 mod mous;
 mod over_http;
 mod pagination;
+mod planned;
 mod programmes;
 mod service;
 mod webhooks;

@@ -181,6 +181,34 @@ pub struct CommunityOrder {
     pub direction: OrderDirection,
 }
 
+/// The store's filter and ordering for the arguments of `communities`
+/// (shared by the resolver and the planned read).
+pub fn list_query(
+    filter: Option<CommunityFilter>,
+    order_by: Option<CommunityOrder>,
+) -> Result<(store::Filter, crate::store::keyset::SortKey), AppError> {
+    let filter = filter.unwrap_or_default();
+    let enrolled_in =
+        filter.enrolled_in.as_ref().map(|id| ids::decode(Kind::Programme, id, "filter.enrolledIn")).transpose()?;
+    let store_filter = store::Filter {
+        tiers: filter.tiers,
+        province_codes: filter.province_codes,
+        search: filter.search,
+        award_category: filter.award_category,
+        enrolled_in,
+    };
+    let (field, direction) = match order_by {
+        Some(o) => (o.field, o.direction),
+        None => (CommunityOrderField::Code, OrderDirection::Asc),
+    };
+    let field = match field {
+        CommunityOrderField::Name => OrderField::Name,
+        CommunityOrderField::Code => OrderField::Code,
+        CommunityOrderField::UpdatedAt => OrderField::UpdatedAt,
+    };
+    Ok((store_filter, store::sort_key(field, direction)))
+}
+
 /// Reads a community (needs `communities:read`), for `node` and nested fields.
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Community>, AppError> {
     ctx.reader(Kind::Community)?;
@@ -207,33 +235,10 @@ impl CommunityQuery {
         order_by: Option<CommunityOrder>,
     ) -> Result<CommunityConnection> {
         ctx.reader(Kind::Community)?;
-        let filter = filter.unwrap_or_default();
-        let enrolled_in =
-            filter.enrolled_in.as_ref().map(|id| ids::decode(Kind::Programme, id, "filter.enrolledIn")).transpose()?;
-        let store_filter = store::Filter {
-            tiers: filter.tiers,
-            province_codes: filter.province_codes,
-            search: filter.search,
-            award_category: filter.award_category,
-            enrolled_in,
-        };
-        let (field, direction) = match order_by {
-            Some(o) => (o.field, o.direction),
-            None => (CommunityOrderField::Code, OrderDirection::Asc),
-        };
-        let field = match field {
-            CommunityOrderField::Name => OrderField::Name,
-            CommunityOrderField::Code => OrderField::Code,
-            CommunityOrderField::UpdatedAt => OrderField::UpdatedAt,
-        };
+        let (store_filter, key) = list_query(filter, order_by)?;
         let select = store::filtered(&store_filter)?;
-        let page = store::page(
-            ctx.store()?,
-            select.clone(),
-            store::sort_key(field, direction),
-            &connection::args(first, after, last, before),
-        )
-        .await?;
+        let page =
+            store::page(ctx.store()?, select.clone(), key, &connection::args(first, after, last, before)).await?;
         Ok(CommunityConnection::new(page, select))
     }
 

@@ -14,6 +14,7 @@ pub mod mous;
 pub mod node;
 pub mod nulls;
 pub mod organizations;
+pub mod plan;
 pub mod programmes;
 pub mod stats;
 pub mod webhooks;

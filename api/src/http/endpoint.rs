@@ -278,7 +278,8 @@ fn answer(response: async_graphql::BatchResponse, media: Media) -> Response {
 }
 
 /// Admits one operation against the limits and the budget (before any
-/// database work), executes it with the caller and fresh loaders, nulls
+/// database work), answers it with a planned read ([`crate::graphql::plan`])
+/// or executes it with the caller and fresh loaders, nulls
 /// what the errors of non-null fields null ([`nulls`]), and reports its cost.
 async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request) -> async_graphql::Response {
     let limits = &state.config.limits;
@@ -286,10 +287,19 @@ async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Re
         Ok(cost) => cost,
         Err(error) => return async_graphql::Response::from_errors(vec![error]),
     };
-    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
-    let request = request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window));
-    let mut response = state.schema.execute(request).await;
-    nulls::propagate(&query, operation_name.as_deref(), &mut response);
+    let mut response = match state.planner.run(&state.store, actor, &mut request).await {
+        Some(planned) => planned,
+        None => {
+            let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
+            let request = request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window));
+            let mut response = state.schema.execute(request).await;
+            if !is_request_error(&response) {
+                state.planner.validated(&query, operation_name.as_deref());
+            }
+            nulls::propagate(&query, operation_name.as_deref(), &mut response);
+            response
+        }
+    };
     if let Some(cost) = &cost {
         limits::report(&mut response, cost, limits);
     }

@@ -167,6 +167,11 @@ pub fn window(args: &PageArgs, key: SortKey) -> AppResult<Window> {
 }
 
 impl Window {
+    /// The ordering.
+    pub fn key(&self) -> SortKey {
+        self.key
+    }
+
     /// The page size asked for.
     pub fn limit(&self) -> u64 {
         self.limit
@@ -214,8 +219,9 @@ impl Window {
         if self.key.descending != self.backward { Order::Desc } else { Order::Asc }
     }
 
-    /// Adds the cursor bounds, the ordering and the limit to `select`.
-    fn apply<E: EntityTrait>(&self, select: Select<E>) -> Select<E> {
+    /// Adds the cursor bounds, the ordering and the limit (one row more
+    /// than the page, to tell whether another follows) to `select`.
+    pub fn apply<E: EntityTrait>(&self, select: Select<E>) -> Select<E> {
         let mut select = self.bounds(select);
         let order = self.read_order();
         if self.key.value != SortValue::IdOnly {

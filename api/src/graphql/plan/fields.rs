@@ -1,0 +1,141 @@
+//! The column fields the planner answers from rows, per GraphQL type: each
+//! is the value its resolver returns, converted as the schema converts it
+//! (ids encoded, enums by their GraphQL names, times and dates by their
+//! scalars). A field not listed here is not planned. A level reads only the
+//! columns its fields name, and decodes them by position.
+
+use async_graphql::{ScalarType, Value};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::ids::{self, Kind};
+use crate::graphql::date::Date;
+
+fn time(t: &DateTime<Utc>) -> Value {
+    t.to_value()
+}
+
+fn date(d: Option<NaiveDate>) -> Value {
+    d.map_or(Value::Null, |d| Date(d).to_value())
+}
+
+/// How a column's value becomes its field's value (SQL NULL is null).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Decode {
+    /// A row id, as the global id of its kind.
+    Id(Kind),
+    Text,
+    Int,
+    Time,
+    Date,
+    /// A stored vocabulary name, which is its GraphQL enum name.
+    Enum,
+}
+
+/// A column a field reads, in a level read column by column.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub decode: Decode,
+}
+
+const fn column(name: &'static str, decode: Decode) -> Option<Column> {
+    Some(Column { name, decode })
+}
+
+/// The value of column `index` of `row`, decoded as `decode` says.
+pub fn decode(row: &sea_orm::QueryResult, index: usize, decode: Decode) -> Result<Value, sea_orm::DbErr> {
+    Ok(match decode {
+        Decode::Id(kind) => {
+            row.try_get_by_index::<Option<i64>>(index)?.map_or(Value::Null, |id| Value::String(ids::encode(kind, id)))
+        }
+        Decode::Text => row.try_get_by_index::<Option<String>>(index)?.map_or(Value::Null, Value::String),
+        Decode::Int => row.try_get_by_index::<Option<i32>>(index)?.map_or(Value::Null, Value::from),
+        Decode::Time => row.try_get_by_index::<Option<DateTime<Utc>>>(index)?.as_ref().map_or(Value::Null, time),
+        Decode::Date => date(row.try_get_by_index::<Option<NaiveDate>>(index)?),
+        Decode::Enum => row
+            .try_get_by_index::<Option<String>>(index)?
+            .map_or(Value::Null, |name| Value::Enum(async_graphql::Name::new(name))),
+    })
+}
+
+/// `Community`'s column fields.
+pub fn community(name: &str) -> Option<Column> {
+    match name {
+        "id" => column("id", Decode::Id(Kind::Community)),
+        "code" => column("code", Decode::Text),
+        "nameTh" => column("name_th", Decode::Text),
+        "nameEn" => column("name_en", Decode::Text),
+        "district" => column("district", Decode::Text),
+        "subdistrict" => column("subdistrict", Decode::Text),
+        "villageNo" => column("village_no", Decode::Int),
+        "households" => column("households", Decode::Int),
+        "description" => column("description", Decode::Text),
+        "tourismTier" => column("tourism_tier", Decode::Enum),
+        "tierAssessedAt" => column("tier_assessed_at", Decode::Time),
+        "version" => column("version", Decode::Int),
+        "createdAt" => column("created_at", Decode::Time),
+        "updatedAt" => column("updated_at", Decode::Time),
+        _ => None,
+    }
+}
+
+/// The column whose null means a community has no contact.
+pub const CONTACT_NAME: Column = Column { name: "contact_name", decode: Decode::Text };
+
+/// `Contact`'s fields, from its community's row.
+pub fn contact(name: &str) -> Option<Column> {
+    match name {
+        "name" => Some(CONTACT_NAME),
+        "phone" => column("contact_phone", Decode::Text),
+        "email" => column("contact_email", Decode::Text),
+        _ => None,
+    }
+}
+
+/// `Enrolment`'s column fields.
+pub fn enrolment(name: &str) -> Option<Column> {
+    match name {
+        "id" => column("id", Decode::Id(Kind::Enrolment)),
+        "status" => column("status", Decode::Enum),
+        "nominatedAt" => column("nominated_at", Decode::Time),
+        "version" => column("version", Decode::Int),
+        "updatedAt" => column("updated_at", Decode::Time),
+        _ => None,
+    }
+}
+
+/// `Programme`'s column fields.
+pub fn programme(name: &str) -> Option<Column> {
+    match name {
+        "id" => column("id", Decode::Id(Kind::Programme)),
+        "code" => column("code", Decode::Text),
+        "nameTh" => column("name_th", Decode::Text),
+        "nameEn" => column("name_en", Decode::Text),
+        "theme" => column("theme", Decode::Enum),
+        "status" => column("status", Decode::Enum),
+        "capacity" => column("capacity", Decode::Int),
+        "startsOn" => column("starts_on", Decode::Date),
+        "endsOn" => column("ends_on", Decode::Date),
+        "version" => column("version", Decode::Int),
+        _ => None,
+    }
+}
+
+/// `Mou`'s column fields.
+pub fn mou(name: &str) -> Option<Column> {
+    match name {
+        "id" => column("id", Decode::Id(Kind::Mou)),
+        "code" => column("code", Decode::Text),
+        "titleTh" => column("title_th", Decode::Text),
+        "titleEn" => column("title_en", Decode::Text),
+        "purpose" => column("purpose", Decode::Text),
+        "status" => column("status", Decode::Enum),
+        "signedOn" => column("signed_on", Decode::Date),
+        "startsOn" => column("starts_on", Decode::Date),
+        "endsOn" => column("ends_on", Decode::Date),
+        "version" => column("version", Decode::Int),
+        "createdAt" => column("created_at", Decode::Time),
+        "updatedAt" => column("updated_at", Decode::Time),
+        _ => None,
+    }
+}
