@@ -71,13 +71,13 @@ async fn a_nested_page_runs_as_many_statements_for_5_communities_as_for_100(app:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planned_statements_sqlite() {
     let app = spawn(Backend::Sqlite).await.expect("sqlite");
-    a_planned_read_runs_one_statement_per_connection(app).await;
+    a_planned_read_runs_one_statement_per_level(app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planned_statements_postgres() {
     if let Some(app) = spawn(Backend::Postgres).await {
-        a_planned_read_runs_one_statement_per_connection(app).await;
+        a_planned_read_runs_one_statement_per_level(app).await;
     }
 }
 
@@ -85,7 +85,7 @@ async fn planned_statements_postgres() {
 const PLANNED: &str = "query($n: Int) { communities(first: $n, orderBy: {field: CODE, direction: ASC}) {
   nodes { code nameTh enrolments(first: 5) { nodes { status programme { code mou { code status } } } } } } }";
 
-async fn a_planned_read_runs_one_statement_per_connection(app: TestApp) {
+async fn a_planned_read_runs_one_statement_per_level(app: TestApp) {
     let token = app.full("FOUNDATION");
     let create = "mutation($code: String!) { createCommunity(input: {code: $code, nameTh: \"ชุมชนเพิ่ม\", provinceCode: \"TH-57\"}) { id } }";
     for i in 0..70 {
@@ -99,8 +99,10 @@ async fn a_planned_read_runs_one_statement_per_connection(app: TestApp) {
         let data = app.ok(&token, PLANNED, json!({ "n": n })).await;
         let statements = app.statements() - before;
         assert_eq!(data["communities"]["nodes"].as_array().map(Vec::len), Some(n as usize));
-        // One for the page of communities, one for all their enrolment
-        // pages with the programmes and visible MOUs joined in.
-        assert_eq!(statements, 2, "statements for {n} communities");
+        // On PostgreSQL one: the page of communities, each joined to its
+        // LATERAL page of enrolments, with the programmes and visible MOUs.
+        // On SQLite (no LATERAL) two: the page, then all its enrolment pages.
+        let expected = if app.backend == Backend::Postgres { 1 } else { 2 };
+        assert_eq!(statements, expected, "statements for {n} communities");
     }
 }

@@ -32,7 +32,9 @@ async fn planned_reads_postgres() {
 }
 
 /// Queries the planner answers (for a caller with the scopes), with their
-/// variables and how many connections they read (statements, planned).
+/// variables and how many connections they read: the most statements a
+/// planned answer may take (on PostgreSQL a root page and its one nested
+/// level are read in one).
 fn planned() -> Vec<(&'static str, Value, u64)> {
     vec![
         // The benchmark's W1 and W4 shapes.

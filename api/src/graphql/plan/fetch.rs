@@ -1,9 +1,15 @@
-//! Reads a plan's rows: one statement per connection, in plan order, each
-//! reading only the columns its fields name. A root page has the
-//! resolvers' filter, ordering and cursors (`store::communities`,
-//! `store::keyset`); a nested level of enrolments is read for all its
-//! parents at once, with the rows' programmes and visible MOUs joined in
-//! (the MOU row rule is the MOU list's SQL, `store::rules::visible_mous`).
+//! Reads a plan's rows, each statement reading only the columns its fields
+//! name, decoded by position. A root page has the resolvers' filter,
+//! ordering and cursors (`store::communities`, `store::keyset`); a nested
+//! level of enrolments is read for all its parents at once, with the rows'
+//! programmes and visible MOUs joined in (the MOU row rule is the MOU list's
+//! SQL, `store::rules::visible_mous`).
+//!
+//! On PostgreSQL a nested page is a `LATERAL` subquery with its own
+//! `ORDER BY id LIMIT n + 1` (an index range scan per parent), and a root
+//! page whose rows have one nested level is read together with it, in one
+//! statement. SQLite has no `LATERAL`: there each level is a statement, the
+//! nested pages cut from one `ROW_NUMBER() OVER (PARTITION BY community_id)`.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -13,7 +19,7 @@ use entity::{community, enrolment, mou, programme};
 use sea_orm::sea_query::{Alias, Condition, Expr, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, ExprTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QueryResult, QuerySelect, QueryTrait,
 };
 
 use super::fields;
@@ -50,127 +56,124 @@ pub enum Rows {
 
 /// Reads every connection of `plan`, parents before children.
 pub async fn fetch(store: &Store, actor: &Actor, plan: &Plan) -> AppResult<Vec<Rows>> {
-    let mut out: Vec<Rows> = Vec::with_capacity(plan.sources.len());
-    for source in &plan.sources {
-        let rows = match source {
+    let db = &store.db;
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let mut out: Vec<Option<Rows>> = plan.sources.iter().map(|_| None).collect();
+    for (index, source) in plan.sources.iter().enumerate() {
+        if out[index].is_some() {
+            continue; // read with its parent
+        }
+        match source {
             Source::Communities { filter, key, args, columns } => {
-                Rows::Communities(community_page(&store.db, filter, *key, args, columns).await?)
+                let root = Root { filter, key: *key, args, level: columns };
+                let children: Vec<usize> = plan
+                    .sources
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| matches!(s, Source::CommunityEnrolments { parent, .. } if *parent == index))
+                    .map(|(child, _)| child)
+                    .collect();
+                if let ([child], true) = (children.as_slice(), postgres)
+                    && let Source::CommunityEnrolments { filter, args, columns, .. } = &plan.sources[*child]
+                    && keyset::window(args, enrolments::SORT)?.limit() > 0
+                {
+                    let nested = Nested { filter, args, level: columns };
+                    let (page, pages) = communities_with_enrolments(db, actor, &root, &nested).await?;
+                    out[index] = Some(Rows::Communities(page));
+                    out[*child] = Some(Rows::Enrolments(pages));
+                } else {
+                    out[index] = Some(Rows::Communities(community_page(db, &root).await?));
+                }
             }
             Source::CommunityEnrolments { parent, filter, args, columns } => {
                 let parents: BTreeSet<i64> = match out.get(*parent) {
-                    Some(Rows::Communities(page)) => page.rows.iter().map(|(_, row)| row.id).collect(),
+                    Some(Some(Rows::Communities(page))) => page.rows.iter().map(|(_, row)| row.id).collect(),
                     _ => return Err(AppError::internal("a nested page planned before its parent")),
                 };
-                Rows::Enrolments(community_enrolments(&store.db, actor, &parents, filter, args, columns).await?)
+                let nested = Nested { filter, args, level: columns };
+                out[index] = Some(Rows::Enrolments(community_enrolments(db, actor, &parents, &nested).await?));
             }
-        };
-        out.push(rows);
+        }
     }
-    Ok(out)
+    out.into_iter().map(|rows| rows.ok_or_else(|| AppError::internal("a connection was not read"))).collect()
 }
 
-/// A page of communities, as `store::communities::page` reads it (the same
-/// filter, ordering, bounds and cursors), reading only `level`'s columns.
-async fn community_page(
-    db: &DatabaseConnection,
-    filter: &communities::Filter,
+/// A root page of communities to read.
+struct Root<'a> {
+    filter: &'a communities::Filter,
     key: SortKey,
-    args: &PageArgs,
-    level: &LevelColumns,
-) -> AppResult<Page<Row>> {
-    let window = keyset::window(args, key)?;
-    if window.limit() == 0 {
-        return Ok(Page::empty());
+    args: &'a PageArgs,
+    level: &'a LevelColumns,
+}
+
+/// A nested level of enrolments to read.
+struct Nested<'a> {
+    filter: &'a enrolments::Filter,
+    args: &'a PageArgs,
+    level: &'a LevelColumns,
+}
+
+/// The root page's statement: its id, its sort value (for cursors) and the
+/// level's values (`v0`, `v1`, ...), with the resolvers' bounds, ordering and
+/// limit.
+fn root_select(root: &Root, window: &keyset::Window) -> AppResult<SelectStatement> {
+    let mut select = window.apply(communities::filtered(root.filter)?).select_only().column(community::Column::Id);
+    select = select.column_as(Expr::col((community::Entity, Alias::new(root.key.column))), "sort_value");
+    for (i, (_, column)) in root.level.columns.iter().enumerate() {
+        select = select.column_as(Expr::col((community::Entity, Alias::new(column.name))), format!("v{i}"));
     }
-    let mut select = window.apply(communities::filtered(filter)?).select_only().column(community::Column::Id);
-    // The sort value, for cursors (`id` again when ordering by id alone).
-    select = select.column_as(Expr::col((community::Entity, Alias::new(key.column))), "sort_value");
-    for (_, column) in &level.columns {
-        select = select.column_as(Expr::col((community::Entity, Alias::new(column.name))), column.name);
-    }
-    let mut rows = Vec::new();
-    for row in db.query_all(&select.into_query()).await? {
-        let id: i64 = row.try_get_by_index(0)?;
-        let sort = match key.value {
-            SortValue::IdOnly => None,
-            SortValue::Text => row.try_get_by_index::<Option<String>>(1)?,
-            SortValue::Time => row.try_get_by_index::<Option<DateTime<Utc>>>(1)?.as_ref().and_then(keyset::time_value),
-        };
-        let values = level
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, (_, column))| fields::decode(&row, 2 + i, column.decode))
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.push((sort, Row { id, values }));
-    }
+    Ok(select.into_query())
+}
+
+/// A root row read at `offset`: its sort value and its values.
+fn root_row(row: &QueryResult, offset: usize, root: &Root) -> AppResult<(Option<String>, Row)> {
+    let id: i64 = row.try_get_by_index(offset)?;
+    let sort = match root.key.value {
+        SortValue::IdOnly => None,
+        SortValue::Text => row.try_get_by_index::<Option<String>>(offset + 1)?,
+        SortValue::Time => {
+            row.try_get_by_index::<Option<DateTime<Utc>>>(offset + 1)?.as_ref().and_then(keyset::time_value)
+        }
+    };
+    let values = decode_values(row, offset + 2, root.level)?;
+    Ok((sort, Row { id, values }))
+}
+
+fn decode_values(row: &QueryResult, offset: usize, level: &LevelColumns) -> AppResult<Vec<Value>> {
+    Ok(level
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, column))| fields::decode(row, offset + i, column.decode))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The page of root rows read (up to the limit and one more).
+fn root_page(window: &keyset::Window, rows: Vec<(Option<String>, Row)>) -> Page<Row> {
     let page = window.page_from(rows, |(sort, _)| sort.clone(), |(_, row)| row.id);
-    Ok(Page {
+    Page {
         rows: page.rows.into_iter().map(|(cursor, (_, row))| (cursor, row)).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
-    })
-}
-
-/// The enrolment pages of `parents` (communities), reading `level`'s columns.
-///
-/// On PostgreSQL each parent's page is a `LATERAL` subquery with its own
-/// `ORDER BY id LIMIT n + 1`, an index range scan per parent; SQLite has no
-/// `LATERAL`, so there the pages are cut from one `ROW_NUMBER() OVER
-/// (PARTITION BY community_id)` over all the parents' enrolments. Either
-/// way the programmes and the MOUs the caller may see are joined in.
-async fn community_enrolments(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    parents: &BTreeSet<i64>,
-    filter: &enrolments::Filter,
-    args: &PageArgs,
-    level: &LevelColumns,
-) -> AppResult<HashMap<i64, Page<NestedRow>>> {
-    let window = keyset::window(args, enrolments::SORT)?;
-    let mut by_parent: HashMap<i64, Vec<NestedRow>> = HashMap::new();
-    if window.limit() > 0 && !parents.is_empty() {
-        let backend = db.get_database_backend();
-        let query = level_query(backend, actor, parents, filter, &window, level);
-        for row in db.query_all(&query).await? {
-            let id: i64 = row.try_get_by_index(0)?;
-            let parent: i64 = row.try_get_by_index(1)?;
-            let programme = level.programme && row.try_get_by_index::<Option<i64>>(2)?.is_some();
-            let mou = level.mou && row.try_get_by_index::<Option<i64>>(3)?.is_some();
-            let values = level
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, (_, column))| fields::decode(&row, FIRST_VALUE + i, column.decode))
-                .collect::<Result<Vec<_>, _>>()?;
-            by_parent.entry(parent).or_default().push(NestedRow { id, programme, mou, values });
-        }
     }
-    Ok(parents
-        .iter()
-        .map(|id| {
-            let rows = by_parent.remove(id).unwrap_or_default();
-            (*id, window.page_from(rows, |_| None, |r| r.id))
-        })
-        .collect())
 }
 
-/// Where a level's values start in its rows: after the enrolment's id, its
-/// parent, and whether its programme and a visible MOU were found.
-const FIRST_VALUE: usize = 4;
+/// A page of communities, as `store::communities::page` reads it (the same
+/// filter, ordering, bounds and cursors), reading only its level's columns.
+async fn community_page(db: &DatabaseConnection, root: &Root<'_>) -> AppResult<Page<Row>> {
+    let window = keyset::window(root.args, root.key)?;
+    if window.limit() == 0 {
+        return Ok(Page::empty());
+    }
+    let mut rows = Vec::new();
+    for row in db.query_all(&root_select(root, &window)?).await? {
+        rows.push(root_row(&row, 0, root)?);
+    }
+    Ok(root_page(&window, rows))
+}
 
-/// The statement of one nested level (see [`community_enrolments`]).
-fn level_query(
-    backend: DbBackend,
-    actor: &Actor,
-    parents: &BTreeSet<i64>,
-    filter: &enrolments::Filter,
-    window: &keyset::Window,
-    level: &LevelColumns,
-) -> SelectStatement {
-    let e = Alias::new("e");
-    let order = window.read_order();
-    // The enrolment columns the outer query reads from `e`.
+/// The enrolment columns a nested level reads from its rows (`e`).
+fn own_columns(level: &LevelColumns) -> Vec<&'static str> {
     let mut own: Vec<&'static str> = vec!["id", "community_id"];
     if level.programme {
         own.push("programme_id");
@@ -180,37 +183,35 @@ fn level_query(
             own.push(column.name);
         }
     }
-    let mut inner = window.bounds(enrolments::filtered(filter)).select_only();
-    for name in &own {
-        inner = inner.column_as(Expr::col((enrolment::Entity, Alias::new(*name))), *name);
+    own
+}
+
+/// The filtered, bounded enrolments of a nested level, with `own_columns`.
+fn enrolment_select(nested: &Nested, window: &keyset::Window) -> sea_orm::Select<enrolment::Entity> {
+    let mut select = window.bounds(enrolments::filtered(nested.filter)).select_only();
+    for name in own_columns(nested.level) {
+        select = select.column_as(Expr::col((enrolment::Entity, Alias::new(name))), name);
     }
-    let mut query = Query::select();
-    if backend == DbBackend::Postgres {
-        let parent = Alias::new("parent");
-        let inner = inner
-            .filter(
-                Expr::col((enrolment::Entity, enrolment::Column::CommunityId))
-                    .equals((parent.clone(), Alias::new("id"))),
-            )
-            .order_by(enrolment::Column::Id, order.clone())
-            .limit(window.limit() + 1)
-            .into_query();
-        query
-            .from_as(community::Entity, parent.clone())
-            .join_lateral(JoinType::InnerJoin, inner, e.clone(), Expr::cust("TRUE"))
-            .and_where(Expr::col((parent, Alias::new("id"))).is_in(parents.iter().copied()));
-    } else {
-        let direction = if order == Order::Desc { "DESC" } else { "ASC" };
-        let inner = inner
-            .filter(enrolment::Column::CommunityId.is_in(parents.iter().copied()))
-            .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY id {direction})")), "rn")
-            .into_query();
-        query
-            .from_subquery(inner, e.clone())
-            .and_where(Expr::col((e.clone(), Alias::new("rn"))).lte(window.limit() as i64 + 1));
-    }
+    select
+}
+
+/// One parent's page of enrolments, for a `LATERAL` join on `parent.id`.
+fn lateral_enrolments(nested: &Nested, window: &keyset::Window, parent: &Alias) -> SelectStatement {
+    enrolment_select(nested, window)
+        .filter(
+            Expr::col((enrolment::Entity, enrolment::Column::CommunityId)).equals((parent.clone(), Alias::new("id"))),
+        )
+        .order_by(enrolment::Column::Id, window.read_order())
+        .limit(window.limit() + 1)
+        .into_query()
+}
+
+/// Adds a nested level's columns (read from `e`) and joins to `query`: the
+/// enrolment's id and parent, whether its programme and a visible MOU were
+/// found, then the level's values.
+fn nested_columns(query: &mut SelectStatement, actor: &Actor, level: &LevelColumns) {
+    let e = Alias::new("e");
     query.column((e.clone(), Alias::new("id"))).column((e.clone(), Alias::new("community_id")));
-    // Whether the programme and a visible MOU were found (null otherwise).
     if level.programme {
         query.column((programme::Entity, programme::Column::Id));
         query.join(
@@ -242,6 +243,134 @@ fn level_query(
             Table::Mou => query.column((mou::Entity, name)),
         };
     }
-    query.order_by((e.clone(), Alias::new("community_id")), Order::Asc).order_by((e, Alias::new("id")), order);
+}
+
+/// A nested row read at `offset` (see [`nested_columns`]) with its parent's
+/// id; `None` when a parent has no enrolment (the `LEFT JOIN` found none).
+fn nested_row(row: &QueryResult, offset: usize, level: &LevelColumns) -> AppResult<Option<(i64, NestedRow)>> {
+    let Some(id) = row.try_get_by_index::<Option<i64>>(offset)? else { return Ok(None) };
+    let parent: i64 = row.try_get_by_index(offset + 1)?;
+    let programme = level.programme && row.try_get_by_index::<Option<i64>>(offset + 2)?.is_some();
+    let mou = level.mou && row.try_get_by_index::<Option<i64>>(offset + 3)?.is_some();
+    let values = decode_values(row, offset + NESTED_VALUES, level)?;
+    Ok(Some((parent, NestedRow { id, programme, mou, values })))
+}
+
+/// Where a nested row's values start: after the enrolment's id, its
+/// parent, and whether its programme and a visible MOU were found.
+const NESTED_VALUES: usize = 4;
+
+/// Every parent's page, from the rows read for each (in read order).
+fn nested_pages(
+    window: &keyset::Window,
+    parents: impl Iterator<Item = i64>,
+    mut by_parent: HashMap<i64, Vec<NestedRow>>,
+) -> HashMap<i64, Page<NestedRow>> {
+    parents
+        .map(|id| {
+            let rows = by_parent.remove(&id).unwrap_or_default();
+            (id, window.page_from(rows, |_| None, |r| r.id))
+        })
+        .collect()
+}
+
+/// The enrolment pages of `parents` (communities), reading the level's columns.
+async fn community_enrolments(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    parents: &BTreeSet<i64>,
+    nested: &Nested<'_>,
+) -> AppResult<HashMap<i64, Page<NestedRow>>> {
+    let window = keyset::window(nested.args, enrolments::SORT)?;
+    let mut by_parent: HashMap<i64, Vec<NestedRow>> = HashMap::new();
+    if window.limit() > 0 && !parents.is_empty() {
+        let e = Alias::new("e");
+        let mut query = Query::select();
+        if db.get_database_backend() == DbBackend::Postgres {
+            let parent = Alias::new("parent");
+            query
+                .from_as(community::Entity, parent.clone())
+                .join_lateral(
+                    JoinType::InnerJoin,
+                    lateral_enrolments(nested, &window, &parent),
+                    e.clone(),
+                    Expr::cust("TRUE"),
+                )
+                .and_where(Expr::col((parent, Alias::new("id"))).is_in(parents.iter().copied()));
+        } else {
+            let direction = if window.read_order() == Order::Desc { "DESC" } else { "ASC" };
+            let inner = enrolment_select(nested, &window)
+                .filter(enrolment::Column::CommunityId.is_in(parents.iter().copied()))
+                .expr_as(
+                    Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY id {direction})")),
+                    "rn",
+                )
+                .into_query();
+            query
+                .from_subquery(inner, e.clone())
+                .and_where(Expr::col((e.clone(), Alias::new("rn"))).lte(window.limit() as i64 + 1));
+        }
+        nested_columns(&mut query, actor, nested.level);
+        query
+            .order_by((e.clone(), Alias::new("community_id")), Order::Asc)
+            .order_by((e, Alias::new("id")), window.read_order());
+        for row in db.query_all(&query).await? {
+            if let Some((parent, nested_row)) = nested_row(&row, 0, nested.level)? {
+                by_parent.entry(parent).or_default().push(nested_row);
+            }
+        }
+    }
+    Ok(nested_pages(&window, parents.iter().copied(), by_parent))
+}
+
+/// A root page and its rows' nested enrolment pages in one statement
+/// (PostgreSQL): the root page is a subquery, each of its rows joined to
+/// its `LATERAL` page of enrolments.
+async fn communities_with_enrolments(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    root: &Root<'_>,
+    nested: &Nested<'_>,
+) -> AppResult<(Page<Row>, HashMap<i64, Page<NestedRow>>)> {
+    let window = keyset::window(root.args, root.key)?;
+    let nested_window = keyset::window(nested.args, enrolments::SORT)?;
+    if window.limit() == 0 {
+        return Ok((Page::empty(), HashMap::new()));
+    }
+    let (parent, e) = (Alias::new("parent"), Alias::new("e"));
+    let mut query = Query::select();
     query
+        .from_subquery(root_select(root, &window)?, parent.clone())
+        .join_lateral(
+            JoinType::LeftJoin,
+            lateral_enrolments(nested, &nested_window, &parent),
+            e.clone(),
+            Expr::cust("TRUE"),
+        )
+        .column((parent.clone(), Alias::new("id")))
+        .column((parent.clone(), Alias::new("sort_value")));
+    for i in 0..root.level.columns.len() {
+        query.column((parent.clone(), Alias::new(format!("v{i}"))));
+    }
+    nested_columns(&mut query, actor, nested.level);
+    let order = window.read_order();
+    query
+        .order_by((parent.clone(), Alias::new("sort_value")), order.clone())
+        .order_by((parent, Alias::new("id")), order)
+        .order_by((e, Alias::new("id")), nested_window.read_order());
+    let offset = 2 + root.level.columns.len();
+    let mut roots: Vec<(Option<String>, Row)> = Vec::new();
+    let mut by_parent: HashMap<i64, Vec<NestedRow>> = HashMap::new();
+    for row in db.query_all(&query).await? {
+        let id: i64 = row.try_get_by_index(0)?;
+        if roots.last().is_none_or(|(_, last)| last.id != id) {
+            roots.push(root_row(&row, 0, root)?);
+        }
+        if let Some((parent, nested_row)) = nested_row(&row, offset, nested.level)? {
+            by_parent.entry(parent).or_default().push(nested_row);
+        }
+    }
+    let page = root_page(&window, roots);
+    let pages = nested_pages(&nested_window, page.rows.iter().map(|(_, row)| row.id), by_parent);
+    Ok((page, pages))
 }
