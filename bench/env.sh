@@ -26,5 +26,12 @@ BENCH_SERIAL_DURATION=${BENCH_SERIAL_DURATION:-8}
 # pgbench clients for the raw-SQL ceiling: the service's pool size.
 BENCH_PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-10}
 
+# The PostgreSQL server log, where bench/pglog.sh reads the statements a
+# server sent (run.sh: ours' and PostGraphile's W1 statements, the raw-SQL
+# ceilings of W1). Empty: pg_current_logfile() (logging_collector on), else the
+# newest /var/log/postgresql/postgresql-*-main.log (Debian), whichever holds
+# the capture's marker. Must be readable by the user running the bench.
+BENCH_PG_LOG=${BENCH_PG_LOG:-}
+
 psql_admin() { psql -X -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -d postgres "$@"; }
 psql_bench() { psql -X -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -d "$BENCH_DB" "$@"; }

