@@ -26,7 +26,7 @@ use super::fields;
 use super::select::{LevelColumns, Plan, Source, Table};
 use crate::domain::access::Actor;
 use crate::error::{AppError, AppResult};
-use crate::store::keyset::{self, Page, PageArgs, SortKey, SortValue};
+use crate::store::keyset::{self, Page, SortValue, Window};
 use crate::store::{Store, communities, enrolments, rules};
 
 /// A row of a nested level of enrolments: the values its fields read, in
@@ -64,8 +64,8 @@ pub async fn fetch(store: &Store, actor: &Actor, plan: &Plan) -> AppResult<Vec<R
             continue; // read with its parent
         }
         match source {
-            Source::Communities { filter, key, args, columns } => {
-                let root = Root { filter, key: *key, args, level: columns };
+            Source::Communities { filter, window, columns } => {
+                let root = Root { filter, window, level: columns };
                 let children: Vec<usize> = plan
                     .sources
                     .iter()
@@ -74,10 +74,10 @@ pub async fn fetch(store: &Store, actor: &Actor, plan: &Plan) -> AppResult<Vec<R
                     .map(|(child, _)| child)
                     .collect();
                 if let ([child], true) = (children.as_slice(), postgres)
-                    && let Source::CommunityEnrolments { filter, args, columns, .. } = &plan.sources[*child]
-                    && keyset::window(args, enrolments::SORT)?.limit() > 0
+                    && let Source::CommunityEnrolments { filter, window, columns, .. } = &plan.sources[*child]
+                    && window.limit() > 0
                 {
-                    let nested = Nested { filter, args, level: columns };
+                    let nested = Nested { filter, window, level: columns };
                     let (page, pages) = communities_with_enrolments(db, actor, &root, &nested).await?;
                     out[index] = Some(Rows::Communities(page));
                     out[*child] = Some(Rows::Enrolments(pages));
@@ -85,12 +85,12 @@ pub async fn fetch(store: &Store, actor: &Actor, plan: &Plan) -> AppResult<Vec<R
                     out[index] = Some(Rows::Communities(community_page(db, &root).await?));
                 }
             }
-            Source::CommunityEnrolments { parent, filter, args, columns } => {
+            Source::CommunityEnrolments { parent, filter, window, columns } => {
                 let parents: BTreeSet<i64> = match out.get(*parent) {
                     Some(Some(Rows::Communities(page))) => page.rows.iter().map(|(_, row)| row.id).collect(),
                     _ => return Err(AppError::internal("a nested page planned before its parent")),
                 };
-                let nested = Nested { filter, args, level: columns };
+                let nested = Nested { filter, window, level: columns };
                 out[index] = Some(Rows::Enrolments(community_enrolments(db, actor, &parents, &nested).await?));
             }
         }
@@ -98,27 +98,27 @@ pub async fn fetch(store: &Store, actor: &Actor, plan: &Plan) -> AppResult<Vec<R
     out.into_iter().map(|rows| rows.ok_or_else(|| AppError::internal("a connection was not read"))).collect()
 }
 
-/// A root page of communities to read.
+/// A root page of communities to read (its window validated by the plan).
 struct Root<'a> {
     filter: &'a communities::Filter,
-    key: SortKey,
-    args: &'a PageArgs,
+    window: &'a Window,
     level: &'a LevelColumns,
 }
 
-/// A nested level of enrolments to read.
+/// A nested level of enrolments to read (its window validated by the plan).
 struct Nested<'a> {
     filter: &'a enrolments::Filter,
-    args: &'a PageArgs,
+    window: &'a Window,
     level: &'a LevelColumns,
 }
 
 /// The root page's statement: its id, its sort value (for cursors) and the
 /// level's values (`v0`, `v1`, ...), with the resolvers' bounds, ordering and
 /// limit.
-fn root_select(root: &Root, window: &keyset::Window) -> AppResult<SelectStatement> {
+fn root_select(root: &Root) -> AppResult<SelectStatement> {
+    let window = root.window;
     let mut select = window.apply(communities::filtered(root.filter)?).select_only().column(community::Column::Id);
-    select = select.column_as(Expr::col((community::Entity, Alias::new(root.key.column))), "sort_value");
+    select = select.column_as(Expr::col((community::Entity, Alias::new(window.key().column))), "sort_value");
     for (i, (_, column)) in root.level.columns.iter().enumerate() {
         select = select.column_as(Expr::col((community::Entity, Alias::new(column.name))), format!("v{i}"));
     }
@@ -128,7 +128,7 @@ fn root_select(root: &Root, window: &keyset::Window) -> AppResult<SelectStatemen
 /// A root row read at `offset`: its sort value and its values.
 fn root_row(row: &QueryResult, offset: usize, root: &Root) -> AppResult<(Option<String>, Row)> {
     let id: i64 = row.try_get_by_index(offset)?;
-    let sort = match root.key.value {
+    let sort = match root.window.key().value {
         SortValue::IdOnly => None,
         SortValue::Text => row.try_get_by_index::<Option<String>>(offset + 1)?,
         SortValue::Time => {
@@ -149,7 +149,7 @@ fn decode_values(row: &QueryResult, offset: usize, level: &LevelColumns) -> AppR
 }
 
 /// The page of root rows read (up to the limit and one more).
-fn root_page(window: &keyset::Window, rows: Vec<(Option<String>, Row)>) -> Page<Row> {
+fn root_page(window: &Window, rows: Vec<(Option<String>, Row)>) -> Page<Row> {
     let page = window.page_from(rows, |(sort, _)| sort.clone(), |(_, row)| row.id);
     Page {
         rows: page.rows.into_iter().map(|(cursor, (_, row))| (cursor, row)).collect(),
@@ -161,15 +161,15 @@ fn root_page(window: &keyset::Window, rows: Vec<(Option<String>, Row)>) -> Page<
 /// A page of communities, as `store::communities::page` reads it (the same
 /// filter, ordering, bounds and cursors), reading only its level's columns.
 async fn community_page(db: &DatabaseConnection, root: &Root<'_>) -> AppResult<Page<Row>> {
-    let window = keyset::window(root.args, root.key)?;
+    let window = root.window;
     if window.limit() == 0 {
         return Ok(Page::empty());
     }
     let mut rows = Vec::new();
-    for row in db.query_all(&root_select(root, &window)?).await? {
+    for row in db.query_all(&root_select(root)?).await? {
         rows.push(root_row(&row, 0, root)?);
     }
-    Ok(root_page(&window, rows))
+    Ok(root_page(window, rows))
 }
 
 /// The enrolment columns a nested level reads from its rows (`e`).
@@ -179,7 +179,7 @@ fn own_columns(level: &LevelColumns) -> Vec<&'static str> {
         own.push("programme_id");
     }
     for (table, column) in &level.columns {
-        if *table == Table::Enrolment && !own.contains(&column.name) {
+        if *table == Table::Own && !own.contains(&column.name) {
             own.push(column.name);
         }
     }
@@ -187,8 +187,8 @@ fn own_columns(level: &LevelColumns) -> Vec<&'static str> {
 }
 
 /// The filtered, bounded enrolments of a nested level, with `own_columns`.
-fn enrolment_select(nested: &Nested, window: &keyset::Window) -> sea_orm::Select<enrolment::Entity> {
-    let mut select = window.bounds(enrolments::filtered(nested.filter)).select_only();
+fn enrolment_select(nested: &Nested) -> sea_orm::Select<enrolment::Entity> {
+    let mut select = nested.window.bounds(enrolments::filtered(nested.filter)).select_only();
     for name in own_columns(nested.level) {
         select = select.column_as(Expr::col((enrolment::Entity, Alias::new(name))), name);
     }
@@ -196,8 +196,9 @@ fn enrolment_select(nested: &Nested, window: &keyset::Window) -> sea_orm::Select
 }
 
 /// One parent's page of enrolments, for a `LATERAL` join on `parent.id`.
-fn lateral_enrolments(nested: &Nested, window: &keyset::Window, parent: &Alias) -> SelectStatement {
-    enrolment_select(nested, window)
+fn lateral_enrolments(nested: &Nested, parent: &Alias) -> SelectStatement {
+    let window = nested.window;
+    enrolment_select(nested)
         .filter(
             Expr::col((enrolment::Entity, enrolment::Column::CommunityId)).equals((parent.clone(), Alias::new("id"))),
         )
@@ -237,8 +238,7 @@ fn nested_columns(query: &mut SelectStatement, actor: &Actor, level: &LevelColum
     for (table, column) in &level.columns {
         let name = Alias::new(column.name);
         match table {
-            // (A nested level's own table is `e`; `Community` is a root's.)
-            Table::Enrolment | Table::Community => query.column((e.clone(), name)),
+            Table::Own => query.column((e.clone(), name)),
             Table::Programme => query.column((programme::Entity, name)),
             Table::Mou => query.column((mou::Entity, name)),
         };
@@ -262,7 +262,7 @@ const NESTED_VALUES: usize = 4;
 
 /// Every parent's page, from the rows read for each (in read order).
 fn nested_pages(
-    window: &keyset::Window,
+    window: &Window,
     parents: impl Iterator<Item = i64>,
     mut by_parent: HashMap<i64, Vec<NestedRow>>,
 ) -> HashMap<i64, Page<NestedRow>> {
@@ -281,7 +281,7 @@ async fn community_enrolments(
     parents: &BTreeSet<i64>,
     nested: &Nested<'_>,
 ) -> AppResult<HashMap<i64, Page<NestedRow>>> {
-    let window = keyset::window(nested.args, enrolments::SORT)?;
+    let window = nested.window;
     let mut by_parent: HashMap<i64, Vec<NestedRow>> = HashMap::new();
     if window.limit() > 0 && !parents.is_empty() {
         let e = Alias::new("e");
@@ -290,16 +290,11 @@ async fn community_enrolments(
             let parent = Alias::new("parent");
             query
                 .from_as(community::Entity, parent.clone())
-                .join_lateral(
-                    JoinType::InnerJoin,
-                    lateral_enrolments(nested, &window, &parent),
-                    e.clone(),
-                    Expr::cust("TRUE"),
-                )
+                .join_lateral(JoinType::InnerJoin, lateral_enrolments(nested, &parent), e.clone(), Expr::cust("TRUE"))
                 .and_where(Expr::col((parent, Alias::new("id"))).is_in(parents.iter().copied()));
         } else {
             let direction = if window.read_order() == Order::Desc { "DESC" } else { "ASC" };
-            let inner = enrolment_select(nested, &window)
+            let inner = enrolment_select(nested)
                 .filter(enrolment::Column::CommunityId.is_in(parents.iter().copied()))
                 .expr_as(
                     Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY community_id ORDER BY id {direction})")),
@@ -320,7 +315,7 @@ async fn community_enrolments(
             }
         }
     }
-    Ok(nested_pages(&window, parents.iter().copied(), by_parent))
+    Ok(nested_pages(window, parents.iter().copied(), by_parent))
 }
 
 /// A root page and its rows' nested enrolment pages in one statement
@@ -332,21 +327,15 @@ async fn communities_with_enrolments(
     root: &Root<'_>,
     nested: &Nested<'_>,
 ) -> AppResult<(Page<Row>, HashMap<i64, Page<NestedRow>>)> {
-    let window = keyset::window(root.args, root.key)?;
-    let nested_window = keyset::window(nested.args, enrolments::SORT)?;
+    let (window, nested_window) = (root.window, nested.window);
     if window.limit() == 0 {
         return Ok((Page::empty(), HashMap::new()));
     }
     let (parent, e) = (Alias::new("parent"), Alias::new("e"));
     let mut query = Query::select();
     query
-        .from_subquery(root_select(root, &window)?, parent.clone())
-        .join_lateral(
-            JoinType::LeftJoin,
-            lateral_enrolments(nested, &nested_window, &parent),
-            e.clone(),
-            Expr::cust("TRUE"),
-        )
+        .from_subquery(root_select(root)?, parent.clone())
+        .join_lateral(JoinType::LeftJoin, lateral_enrolments(nested, &parent), e.clone(), Expr::cust("TRUE"))
         .column((parent.clone(), Alias::new("id")))
         .column((parent.clone(), Alias::new("sort_value")));
     for i in 0..root.level.columns.len() {
@@ -370,7 +359,7 @@ async fn communities_with_enrolments(
             by_parent.entry(parent).or_default().push(nested_row);
         }
     }
-    let page = root_page(&window, roots);
-    let pages = nested_pages(&nested_window, page.rows.iter().map(|(_, row)| row.id), by_parent);
+    let page = root_page(window, roots);
+    let pages = nested_pages(nested_window, page.rows.iter().map(|(_, row)| row.id), by_parent);
     Ok((page, pages))
 }

@@ -91,7 +91,7 @@ impl Planner {
         let variables = request.variables.clone();
         let operation_name = request.operation_name.clone();
         let document = request.parsed_query().ok()?;
-        let plan = select::plan(document, operation_name.as_deref(), &variables, actor)?;
+        let plan = select::plan(document, operation_name.as_deref(), variables, actor)?;
         let rows = match fetch::fetch(store, actor, &plan).await {
             Ok(rows) => rows,
             Err(error) => {

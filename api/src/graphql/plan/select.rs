@@ -18,7 +18,7 @@ use crate::domain::access::{self, Actor};
 use crate::domain::ids::Kind;
 use crate::graphql::communities::{self, CommunityFilter, CommunityOrder};
 use crate::graphql::enrolments::EnrolmentFilter;
-use crate::store::keyset::{PageArgs, SortKey};
+use crate::store::keyset::{self, PageArgs, Window};
 use crate::store::{communities as community_store, enrolments as enrolment_store};
 
 /// A planned operation: its root fields and the connections to read.
@@ -33,17 +33,18 @@ pub struct Plan {
 /// Where a connection's rows come from.
 pub enum Source {
     /// `Query.communities`.
-    Communities { filter: community_store::Filter, key: SortKey, args: PageArgs, columns: LevelColumns },
+    Communities { filter: community_store::Filter, window: Window, columns: LevelColumns },
     /// `Community.enrolments`, for every community of connection `parent`.
-    CommunityEnrolments { parent: usize, filter: enrolment_store::Filter, args: PageArgs, columns: LevelColumns },
+    CommunityEnrolments { parent: usize, filter: enrolment_store::Filter, window: Window, columns: LevelColumns },
 }
 
-/// The table a column of a nested level comes from.
+/// The table a column of a level comes from.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Table {
-    Community,
-    Enrolment,
-    /// The enrolment's programme.
+    /// The level's own records (communities of a root page, enrolments of
+    /// a nested one).
+    Own,
+    /// An enrolment's programme.
     Programme,
     /// That programme's MOU, when the caller may see it.
     Mou,
@@ -142,7 +143,7 @@ struct Planning<'a> {
 pub fn plan(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
-    variables: &Variables,
+    variables: Variables,
     actor: &Actor,
 ) -> Option<Plan> {
     let operation = match (&document.operations, operation_name) {
@@ -156,7 +157,7 @@ pub fn plan(
         return None;
     }
     // Variables as given, or their defaults; absent ones stay absent.
-    let mut given = variables.clone();
+    let mut given = variables;
     for definition in &operation.variable_definitions {
         let definition = &definition.node;
         if !definition.directives.is_empty() {
@@ -262,12 +263,15 @@ impl<'a> Planning<'a> {
         let order_by: Option<CommunityOrder> = arguments.take("orderBy")?;
         arguments.done()?;
         let (filter, key) = communities::list_query(filter, order_by).ok()?;
+        // Refused arguments (a bad cursor, a page too large) are the
+        // resolver's to report, at this field.
+        let window = keyset::window(&args, key).ok()?;
         let index = self.reserve();
         let groups = self.sub(fields, "CommunityConnection")?;
         let mut columns = LevelColumns::default();
         let fields =
             self.connection(groups, "Community", |planning, groups| planning.community(groups, index, &mut columns))?;
-        self.sources[index] = Some(Source::Communities { filter, key, args, columns });
+        self.sources[index] = Some(Source::Communities { filter, window, columns });
         Some(Connection { index, fields })
     }
 
@@ -333,34 +337,49 @@ impl<'a> Planning<'a> {
         Some(out)
     }
 
-    /// A `Community`, on a page of connection `parent` reading `level`.
-    fn community(&mut self, groups: Groups<'a>, parent: usize, level: &mut LevelColumns) -> Option<Object> {
+    /// The fields of an object of `type_name`: `__typename` from the
+    /// type's name, every other field as `field` plans it from its name and
+    /// its merged fields (`None`: not plannable).
+    fn object(
+        &mut self,
+        groups: Groups<'a>,
+        type_name: &'static str,
+        mut field: impl FnMut(&mut Self, &str, &[&'a AstField]) -> Option<Field>,
+    ) -> Option<Object> {
         let mut out = Vec::with_capacity(groups.len());
-        for (key, fields) in groups {
-            let name = fields[0].name.node.as_str();
-            let planned = match name {
-                "__typename" => Field::Typename("Community"),
-                "contact" => {
-                    access::may_read_contacts(self.actor).ok()?;
-                    let mut contact = Vec::new();
-                    for (key, fields) in self.sub(&fields, "Contact")? {
-                        let name = fields[0].name.node.as_str();
-                        contact.push((
-                            key,
-                            match name {
-                                "__typename" => Field::Typename("Contact"),
-                                _ => Field::Column(level.index(Table::Community, fields::contact(name)?)),
-                            },
-                        ));
-                    }
-                    Field::Contact { name: level.index(Table::Community, fields::CONTACT_NAME), fields: contact }
-                }
-                "enrolments" => Field::Enrolments(self.community_enrolments(&fields, parent)?),
-                _ => Field::Column(level.index(Table::Community, fields::community(name)?)),
-            };
+        for (key, asts) in groups {
+            let name = asts[0].name.node.as_str();
+            let planned = if name == "__typename" { Field::Typename(type_name) } else { field(self, name, &asts)? };
             out.push((key, planned));
         }
         Some(out)
+    }
+
+    /// The sub-selection of `asts`, an object of `type_name` whose fields
+    /// are all columns of `table`, as `column` names them.
+    fn columns(
+        &mut self,
+        asts: &[&'a AstField],
+        type_name: &'static str,
+        table: Table,
+        level: &mut LevelColumns,
+        column: fn(&str) -> Option<fields::Column>,
+    ) -> Option<Object> {
+        let groups = self.sub(asts, type_name)?;
+        self.object(groups, type_name, |_, name, _| Some(Field::Column(level.index(table, column(name)?))))
+    }
+
+    /// A `Community`, on a page of connection `parent` reading `level`.
+    fn community(&mut self, groups: Groups<'a>, parent: usize, level: &mut LevelColumns) -> Option<Object> {
+        self.object(groups, "Community", |planning, name, asts| match name {
+            "contact" => {
+                access::may_read_contacts(planning.actor).ok()?;
+                let contact = planning.columns(asts, "Contact", Table::Own, level, fields::contact)?;
+                Some(Field::Contact { name: level.index(Table::Own, fields::CONTACT_NAME), fields: contact })
+            }
+            "enrolments" => Some(Field::Enrolments(planning.community_enrolments(asts, parent)?)),
+            _ => Some(Field::Column(level.index(Table::Own, fields::community(name)?))),
+        })
     }
 
     /// `Community.enrolments` on the communities of connection `parent`.
@@ -372,63 +391,39 @@ impl<'a> Planning<'a> {
         arguments.done()?;
         let filter = enrolment_store::Filter::try_from(filter.unwrap_or_default()).ok()?;
         // Refused arguments are the resolver's to report, at this field.
-        crate::store::keyset::window(&args, enrolment_store::SORT).ok()?;
+        let window = keyset::window(&args, enrolment_store::SORT).ok()?;
         let index = self.reserve();
         let groups = self.sub(fields, "EnrolmentConnection")?;
         let mut columns = LevelColumns::default();
         let fields =
             self.connection(groups, "Enrolment", |planning, groups| planning.enrolment(groups, &mut columns))?;
-        self.sources[index] = Some(Source::CommunityEnrolments { parent, filter, args, columns });
+        self.sources[index] = Some(Source::CommunityEnrolments { parent, filter, window, columns });
         Some(Connection { index, fields })
     }
 
     /// An `Enrolment`; notes in `level` what its fields read.
     fn enrolment(&mut self, groups: Groups<'a>, level: &mut LevelColumns) -> Option<Object> {
-        let mut out = Vec::with_capacity(groups.len());
-        for (key, fields) in groups {
-            let name = fields[0].name.node.as_str();
-            let planned = match name {
-                "__typename" => Field::Typename("Enrolment"),
-                "programme" => {
-                    access::may_read(self.actor, Kind::Programme).ok()?;
-                    level.programme = true;
-                    Field::Programme(self.programme(self.sub(&fields, "Programme")?, level)?)
-                }
-                _ => Field::Column(level.index(Table::Enrolment, fields::enrolment(name)?)),
-            };
-            out.push((key, planned));
-        }
-        Some(out)
+        self.object(groups, "Enrolment", |planning, name, asts| match name {
+            "programme" => {
+                access::may_read(planning.actor, Kind::Programme).ok()?;
+                level.programme = true;
+                let groups = planning.sub(asts, "Programme")?;
+                Some(Field::Programme(planning.programme(groups, level)?))
+            }
+            _ => Some(Field::Column(level.index(Table::Own, fields::enrolment(name)?))),
+        })
     }
 
     /// A `Programme` (of an enrolment).
     fn programme(&mut self, groups: Groups<'a>, level: &mut LevelColumns) -> Option<Object> {
-        let mut out = Vec::with_capacity(groups.len());
-        for (key, fields) in groups {
-            let name = fields[0].name.node.as_str();
-            let planned = match name {
-                "__typename" => Field::Typename("Programme"),
-                "mou" => {
-                    access::may_read(self.actor, Kind::Mou).ok()?;
-                    level.mou = true;
-                    let mut mou = Vec::new();
-                    for (key, fields) in self.sub(&fields, "Mou")? {
-                        let name = fields[0].name.node.as_str();
-                        mou.push((
-                            key,
-                            match name {
-                                "__typename" => Field::Typename("Mou"),
-                                _ => Field::Column(level.index(Table::Mou, fields::mou(name)?)),
-                            },
-                        ));
-                    }
-                    Field::Mou(mou)
-                }
-                _ => Field::Column(level.index(Table::Programme, fields::programme(name)?)),
-            };
-            out.push((key, planned));
-        }
-        Some(out)
+        self.object(groups, "Programme", |planning, name, asts| match name {
+            "mou" => {
+                access::may_read(planning.actor, Kind::Mou).ok()?;
+                level.mou = true;
+                Some(Field::Mou(planning.columns(asts, "Mou", Table::Mou, level, fields::mou)?))
+            }
+            _ => Some(Field::Column(level.index(Table::Programme, fields::programme(name)?))),
+        })
     }
 }
 
