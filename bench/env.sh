@@ -5,7 +5,13 @@ BENCH_PG_HOST=${BENCH_PG_HOST:-127.0.0.1}
 BENCH_PG_PORT=${BENCH_PG_PORT:-5432}
 BENCH_PG_USER=${BENCH_PG_USER:-postgres}
 BENCH_DB=${BENCH_DB:-bench}
-BENCH_PG_URL="postgres://$BENCH_PG_USER@$BENCH_PG_HOST:$BENCH_PG_PORT/$BENCH_DB"
+# Both servers reach PostgreSQL the same way: plain TCP on loopback.
+# PostGraphile's driver (node-postgres) uses TLS only when asked; ours
+# (sqlx) tries TLS first by default (sslmode=prefer), so without this the
+# two would not be doing the same work. BENCH_PG_SSLMODE=prefer measures
+# ours over TLS (PostGraphile then uses TLS too).
+BENCH_PG_SSLMODE=${BENCH_PG_SSLMODE:-disable}
+BENCH_PG_URL="postgres://$BENCH_PG_USER@$BENCH_PG_HOST:$BENCH_PG_PORT/$BENCH_DB?sslmode=$BENCH_PG_SSLMODE"
 BENCH_SQLITE_FILE=${BENCH_SQLITE_FILE:-bench/out/bench.db}
 BENCH_SQLITE_URL="sqlite://$BENCH_SQLITE_FILE?mode=rwc"
 
