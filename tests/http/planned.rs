@@ -82,6 +82,8 @@ fn planned() -> Vec<(&'static str, Value, u64)> {
                     "e": { "statuses": ["ENROLLED", "IN_PROGRESS", "NOMINATED"] } }),
             2,
         ),
+        // Text that JSON must escape (see `ESCAPED`).
+        ("{ communities(first: 1, orderBy: {field: CODE, direction: ASC}) { nodes { code description } } }", json!({}), 1),
         (
             "{ communities(last: 3, before: null) { nodes { code enrolments(first: 0) { nodes { id } pageInfo { hasNextPage hasPreviousPage } } } pageInfo { hasNextPage hasPreviousPage } } }",
             json!({}),
@@ -89,6 +91,9 @@ fn planned() -> Vec<(&'static str, Value, u64)> {
         ),
     ]
 }
+
+/// A description whose JSON needs escapes.
+const ESCAPED: &str = "\"quoted\" back\\slash\nnew line\ttab บ้านน้ำใส 🙂 </script>";
 
 /// The answer (without the errors' request ids, which differ) and the
 /// number of statements it took.
@@ -119,6 +124,15 @@ async fn planned_reads_answer_as_the_resolvers_do(app: TestApp) {
     let order = "{ communities(first: 2, orderBy: {field: UPDATED_AT, direction: DESC}) { pageInfo { endCursor } } }";
     let cursor = app.ok(&cdd, order, json!({})).await["communities"]["pageInfo"]["endCursor"].clone();
     assert!(cursor.is_string());
+    // The planner writes JSON itself: give the first community by code a
+    // description with quotes, a backslash, a newline, a tab, Thai with
+    // combining marks and an emoji.
+    let first = "{ communities(first: 1, orderBy: {field: CODE, direction: ASC}) { nodes { id version } } }";
+    let node = app.ok(&cdd, first, json!({})).await["communities"]["nodes"][0].clone();
+    let update = "mutation($input: UpdateCommunityInput!) { updateCommunity(input: $input) { description } }";
+    let input = json!({ "id": node["id"], "expectedVersion": node["version"], "description": ESCAPED });
+    let updated = app.ok(&cdd, update, json!({ "input": input })).await;
+    assert_eq!(updated["updateCommunity"]["description"], ESCAPED);
     let mut mou_seen = (false, false);
     for (query, mut variables, levels) in planned() {
         if let Some(after) = variables.get_mut("after") {
@@ -131,6 +145,9 @@ async fn planned_reads_answer_as_the_resolvers_do(app: TestApp) {
             let (resolved, by_resolvers) = post(&app, token, query, &variables).await;
             let (planned, by_plan) = post(&app, token, query, &variables).await;
             assert_eq!(planned, resolved, "planned and resolved answers differ for {query}");
+            if query.contains("description") && query.contains("first: 1,") {
+                assert_eq!(planned["data"]["communities"]["nodes"][0]["description"], ESCAPED);
+            }
             let text = resolved.to_string();
             mou_seen.0 |= text.contains("\"mou\":{");
             mou_seen.1 |= text.contains("\"mou\":null");

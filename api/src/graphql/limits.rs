@@ -230,8 +230,8 @@ pub struct Cost {
     remaining: Option<f64>,
 }
 
-/// Admits `request` or refuses it, before any database work: parses it,
-/// checks it against `limits` and spends its cost from the caller's
+/// Admits `request` or refuses it, before any database work: parses it
+/// (unless the planner holds it `parsed` already), checks it against `limits` and spends its cost from the caller's
 /// organisation's budget. Returns the cost to report (`None` for an
 /// introspection-only operation, which is free).
 ///
@@ -240,14 +240,20 @@ pub struct Cost {
 /// extension chain, which measurably slowed large nested pages.
 pub async fn admit(
     request: &mut async_graphql::Request,
+    parsed: Option<&ExecutableDocument>,
     limits: &Limits,
     store: &Store,
     actor: &Actor,
 ) -> Result<Option<Cost>, ServerError> {
-    let variables = std::mem::take(&mut request.variables);
-    let analysis = request.parsed_query().map(|doc| analyse(doc, &variables));
-    request.variables = variables;
-    let analysis = analysis?;
+    let analysis = match parsed {
+        Some(document) => analyse(document, &request.variables),
+        None => {
+            let variables = std::mem::take(&mut request.variables);
+            let analysis = request.parsed_query().map(|doc| analyse(doc, &variables));
+            request.variables = variables;
+            analysis?
+        }
+    };
     if analysis.introspection_only {
         return Ok(None);
     }

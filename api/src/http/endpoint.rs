@@ -210,22 +210,18 @@ async fn serve(
     }
     // Every operation (of a batch too) gets its own cost check, the
     // caller and its own fresh loaders; a batch's operations run in turn.
-    let mut response = match batch {
-        BatchRequest::Single(r) => async_graphql::BatchResponse::Single(execute(state, &actor, r).await),
+    let (mut executed, is_batch) = match batch {
+        BatchRequest::Single(r) => (vec![execute(state, &actor, r).await], false),
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
                 out.push(execute(state, &actor, r).await);
             }
-            async_graphql::BatchResponse::Batch(out)
+            (out, true)
         }
     };
     let mut retry_after: Option<u64> = None;
-    let responses: Vec<&mut async_graphql::Response> = match &mut response {
-        async_graphql::BatchResponse::Single(r) => vec![r],
-        async_graphql::BatchResponse::Batch(rs) => rs.iter_mut().collect(),
-    };
-    for r in responses {
+    for Executed { response: r, .. } in &mut executed {
         for error in &mut r.errors {
             stamp(error, &id);
             let extensions = error.extensions.as_ref();
@@ -238,9 +234,9 @@ async fn serve(
             }
         }
     }
-    let outcome = first_code(&response).unwrap_or_else(|| "ok".to_owned());
+    let outcome = first_code(executed.iter().map(|e| &e.response)).unwrap_or_else(|| "ok".to_owned());
     state.metrics.observe(operation.as_deref(), &org, &outcome, started.elapsed());
-    let mut http = answer(response, media);
+    let mut http = answer(executed, is_batch, media);
     if let Some(seconds) = retry_after {
         *http.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(value) = seconds.to_string().parse() {
@@ -254,12 +250,20 @@ async fn serve(
 /// `application/graphql-response+json` a request error (of a single
 /// operation) has no `data` and a 4xx or 5xx status; everything else, and
 /// every batch, answers 200 (429 when a budget ran out: the caller sets it).
-fn answer(response: async_graphql::BatchResponse, media: Media) -> Response {
+fn answer(executed: Vec<Executed>, is_batch: bool, media: Media) -> Response {
+    let (responses, planned): (Vec<_>, Vec<_>) = executed.into_iter().map(|e| (e.response, e.planned)).unzip();
+    let response = match is_batch {
+        true => async_graphql::BatchResponse::Batch(responses),
+        false => async_graphql::BatchResponse::Single(responses.into_iter().next().unwrap_or_default()),
+    };
+    if planned.iter().any(Option::is_some) {
+        return answer_planned(response, planned, media);
+    }
     if media == Media::GraphQLResponse
         && let async_graphql::BatchResponse::Single(r) = &response
         && is_request_error(r)
     {
-        let status = match first_code(&response).as_deref() {
+        let status = match first_code(std::iter::once(r)).as_deref() {
             Some("SERVICE_UNAVAILABLE") => StatusCode::SERVICE_UNAVAILABLE,
             Some("INTERNAL") => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -277,18 +281,87 @@ fn answer(response: async_graphql::BatchResponse, media: Media) -> Response {
     http
 }
 
+/// [`answer`] for responses of which some have a planned read's `data`:
+/// each written as async-graphql writes a response (`data`, then
+/// `extensions` and `errors` when not empty), with the headers it would
+/// set (cache control, and the responses' own HTTP headers).
+fn answer_planned(response: async_graphql::BatchResponse, planned: Vec<Option<Vec<u8>>>, media: Media) -> Response {
+    let mut headers = response.http_headers();
+    if response.is_ok()
+        && let Some(value) = response.cache_control().value().and_then(|v| HeaderValue::from_str(&v).ok())
+    {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    let size: usize = planned.iter().map(|p| p.as_ref().map_or(256, Vec::len) + 64).sum();
+    let mut body = Vec::with_capacity(size);
+    let (responses, is_batch) = match &response {
+        async_graphql::BatchResponse::Single(r) => (std::slice::from_ref(r), false),
+        async_graphql::BatchResponse::Batch(rs) => (rs.as_slice(), true),
+    };
+    if is_batch {
+        body.push(b'[');
+    }
+    for (n, (response, planned)) in responses.iter().zip(&planned).enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        // Serialising to a Vec cannot fail (every key is a string).
+        match planned {
+            None => {
+                let _ = serde_json::to_writer(&mut body, response);
+            }
+            Some(data) => {
+                body.extend_from_slice(b"{\"data\":");
+                body.extend_from_slice(data);
+                if !response.extensions.is_empty() {
+                    body.extend_from_slice(b",\"extensions\":");
+                    let _ = serde_json::to_writer(&mut body, &response.extensions);
+                }
+                if !response.errors.is_empty() {
+                    body.extend_from_slice(b",\"errors\":");
+                    let _ = serde_json::to_writer(&mut body, &response.errors);
+                }
+                body.push(b'}');
+            }
+        }
+    }
+    if is_batch {
+        body.push(b']');
+    }
+    let mut http = (StatusCode::OK, body).into_response();
+    let out = http.headers_mut();
+    out.extend(headers);
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    out.append(header::VARY, HeaderValue::from_static("accept"));
+    http
+}
+
+/// One executed operation: its response, and the JSON of its `data` when
+/// the planner answered it (the response then carries the rest: its
+/// extensions, and no data of its own).
+struct Executed {
+    response: async_graphql::Response,
+    planned: Option<Vec<u8>>,
+}
+
 /// Admits one operation against the limits and the budget (before any
 /// database work), answers it with a planned read ([`crate::graphql::plan`])
 /// or executes it with the caller and fresh loaders, nulls
 /// what the errors of non-null fields null ([`nulls`]), and reports its cost.
-async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request) -> async_graphql::Response {
+async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request) -> Executed {
     let limits = &state.config.limits;
-    let cost = match limits::admit(&mut request, limits, &state.store, actor).await {
+    // A document the schema validated before is kept parsed by the planner.
+    let document = state.planner.document(&request);
+    let cost = match limits::admit(&mut request, document.as_deref(), limits, &state.store, actor).await {
         Ok(cost) => cost,
-        Err(error) => return async_graphql::Response::from_errors(vec![error]),
+        Err(error) => return Executed { response: async_graphql::Response::from_errors(vec![error]), planned: None },
     };
-    let mut response = match state.planner.run(&state.store, actor, &mut request).await {
-        Some(planned) => planned,
+    let planned = match &document {
+        Some(document) => state.planner.run(&state.store, actor, &request, document).await,
+        None => None,
+    };
+    let mut response = match &planned {
+        Some(_) => async_graphql::Response::default(),
         None => {
             let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
             let request = request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window));
@@ -303,7 +376,7 @@ async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Re
     if let Some(cost) = &cost {
         limits::report(&mut response, cost, limits);
     }
-    response
+    Executed { response, planned }
 }
 
 /// The name of a document's operation when it starts with one
@@ -319,12 +392,8 @@ fn operation_name_in(query: &str) -> Option<String> {
 }
 
 /// The code of the first error of a response, if any.
-fn first_code(response: &async_graphql::BatchResponse) -> Option<String> {
-    let responses: Vec<&async_graphql::Response> = match response {
-        async_graphql::BatchResponse::Single(r) => vec![r],
-        async_graphql::BatchResponse::Batch(rs) => rs.iter().collect(),
-    };
-    responses.iter().flat_map(|r| r.errors.iter()).find_map(|e| match e.extensions.as_ref()?.get("code")? {
+fn first_code<'a>(responses: impl Iterator<Item = &'a async_graphql::Response>) -> Option<String> {
+    responses.flat_map(|r| r.errors.iter()).find_map(|e| match e.extensions.as_ref()?.get("code")? {
         async_graphql::Value::String(code) => Some(code.clone()),
         async_graphql::Value::Enum(code) => Some(code.to_string()),
         _ => None,

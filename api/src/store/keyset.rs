@@ -9,11 +9,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, IntoIden, Order, SimpleExpr};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Select};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, QueryTrait, Select};
 use sea_orm::{ExprTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
+use crate::store::prepared;
 
 /// Page sizes.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -245,14 +246,30 @@ impl Window {
         if self.limit == 0 {
             return Ok(Page::empty());
         }
-        let rows = self.apply(select).all(conn).await?;
+        // The page size is written into the SQL, so PostgreSQL can keep a
+        // generic plan for the page query (see `store::prepared`).
+        let statement = prepared::inline_limits(self.apply(select).build(conn.get_database_backend()));
+        let rows = E::find().from_raw_sql(statement).all(conn).await?;
         Ok(self.page_from(rows, sort_value, id))
     }
 
     /// Builds the page from up to `limit + 1` rows read in [`Self::read_order`].
     pub fn page_from<M>(
         &self,
+        rows: Vec<M>,
+        sort_value: impl Fn(&M) -> Option<String>,
+        id: impl Fn(&M) -> i64,
+    ) -> Page<M> {
+        self.page_with(rows, true, sort_value, id)
+    }
+
+    /// As [`Self::page_from`]; with `cursors` false the rows' cursors are
+    /// left empty, for a planned read whose selection reads none of them
+    /// (no `edges.cursor`, `startCursor` or `endCursor`).
+    pub fn page_with<M>(
+        &self,
         mut rows: Vec<M>,
+        cursors: bool,
         sort_value: impl Fn(&M) -> Option<String>,
         id: impl Fn(&M) -> i64,
     ) -> Page<M> {
@@ -264,6 +281,9 @@ impl Window {
         let rows = rows
             .into_iter()
             .map(|m| {
+                if !cursors {
+                    return (String::new(), m);
+                }
                 let value = match self.key.value {
                     SortValue::IdOnly => None,
                     _ => sort_value(&m),

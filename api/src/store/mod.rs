@@ -15,6 +15,7 @@ pub mod loaders;
 pub mod mous;
 pub mod nested;
 pub mod organizations;
+pub mod prepared;
 pub mod programmes;
 pub mod rules;
 pub mod search;

@@ -19,36 +19,41 @@
 //!
 //! - [`select`] turns the document into a [`select::Plan`];
 //! - [`fetch`] reads each level's rows;
-//! - [`render`] builds the answer.
+//! - [`render`] writes the answer's JSON.
 
 mod fetch;
 mod fields;
 mod render;
 mod select;
 
-use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::parser::types::ExecutableDocument;
 
 use crate::domain::access::Actor;
 use crate::store::Store;
 
 /// How many validated documents are remembered before the set starts over.
-const REMEMBERED: usize = 4096;
+const REMEMBERED: usize = 512;
+
+/// The longest document remembered (and so planned), in bytes of text;
+/// longer ones are left to the resolvers. With [`REMEMBERED`] this bounds
+/// the memory the remembered documents take.
+const LONGEST: usize = 16 * 1024;
+
+/// A document the schema validated, parsed once.
+struct Validated {
+    /// The operation names it was validated with (`None`: the only one).
+    operations: Vec<Option<String>>,
+    document: Arc<ExecutableDocument>,
+}
 
 /// Plans and runs reads; remembers which documents passed validation.
 #[derive(Default)]
 pub struct Planner {
-    /// Hashes of `(query, operationName)` the schema validated.
-    validated: Mutex<HashSet<u64>>,
-}
-
-/// What the validated set remembers of a request.
-fn key(query: &str, operation_name: Option<&str>) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    query.hash(&mut hasher);
-    operation_name.hash(&mut hasher);
-    hasher.finish()
+    /// The documents the schema validated, by their text.
+    validated: Mutex<HashMap<String, Validated>>,
 }
 
 impl Planner {
@@ -57,41 +62,52 @@ impl Planner {
         Planner::default()
     }
 
-    /// Records that the schema executed `request`'s document without a
-    /// request error: it is valid GraphQL for this schema, so the planner
-    /// may answer it next time. (Validation does not depend on variable
-    /// values; the planner coerces those itself and declines what it
-    /// cannot coerce.)
+    /// Records that the schema executed `query` (as `operation_name`)
+    /// without a request error: it is valid GraphQL for this schema, so the
+    /// planner may answer it next time, from the document parsed here once.
+    /// (Validation does not depend on variable values; the planner coerces
+    /// those itself and declines what it cannot coerce.)
     pub fn validated(&self, query: &str, operation_name: Option<&str>) {
+        if query.len() > LONGEST {
+            return;
+        }
         let mut set = self.validated.lock().unwrap_or_else(|e| e.into_inner());
+        let operation = operation_name.map(str::to_owned);
+        if let Some(known) = set.get_mut(query) {
+            if !known.operations.contains(&operation) {
+                known.operations.push(operation);
+            }
+            return;
+        }
+        let Ok(document) = async_graphql::parser::parse_query(query) else { return };
         if set.len() >= REMEMBERED {
             set.clear();
         }
-        set.insert(key(query, operation_name));
+        set.insert(query.to_owned(), Validated { operations: vec![operation], document: Arc::new(document) });
     }
 
-    fn is_validated(&self, request: &async_graphql::Request) -> bool {
-        self.validated
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&key(&request.query, request.operation_name.as_deref()))
+    /// The parsed document of `request`, if the schema validated it (the
+    /// limits analyse it too, instead of parsing the text again).
+    pub fn document(&self, request: &async_graphql::Request) -> Option<Arc<ExecutableDocument>> {
+        let set = self.validated.lock().unwrap_or_else(|e| e.into_inner());
+        let known = set.get(request.query.as_str())?;
+        let operation = request.operation_name.as_deref();
+        known.operations.iter().any(|o| o.as_deref() == operation).then(|| known.document.clone())
     }
 
-    /// The answer to `request`, when the planner knows its whole selection
-    /// and the caller may read all of it; `None` leaves it to the resolvers.
+    /// The JSON text of the `data` answering `request` (whose validated
+    /// `document` is [`Self::document`]'s), when the planner knows its
+    /// whole selection and the caller may read all of it; `None` leaves it
+    /// to the resolvers.
     pub async fn run(
         &self,
         store: &Store,
         actor: &Actor,
-        request: &mut async_graphql::Request,
-    ) -> Option<async_graphql::Response> {
-        if !self.is_validated(request) {
-            return None;
-        }
+        request: &async_graphql::Request,
+        document: &ExecutableDocument,
+    ) -> Option<Vec<u8>> {
         let variables = request.variables.clone();
-        let operation_name = request.operation_name.clone();
-        let document = request.parsed_query().ok()?;
-        let plan = select::plan(document, operation_name.as_deref(), variables, actor)?;
+        let plan = select::plan(document, request.operation_name.as_deref(), variables, actor)?;
         let rows = match fetch::fetch(store, actor, &plan).await {
             Ok(rows) => rows,
             Err(error) => {
@@ -99,7 +115,6 @@ impl Planner {
                 return None;
             }
         };
-        let data = render::render(&plan, &rows)?;
-        Some(async_graphql::Response::new(data))
+        render::render(&plan, &rows)
     }
 }

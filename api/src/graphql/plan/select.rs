@@ -60,6 +60,9 @@ pub struct LevelColumns {
     pub mou: bool,
     /// The columns read, each once.
     pub columns: Vec<(Table, fields::Column)>,
+    /// The selection reads the level's cursors (`edges.cursor`,
+    /// `pageInfo.startCursor` or `endCursor`); when not, none is encoded.
+    pub cursors: bool,
 }
 
 impl LevelColumns {
@@ -271,6 +274,7 @@ impl<'a> Planning<'a> {
         let mut columns = LevelColumns::default();
         let fields =
             self.connection(groups, "Community", |planning, groups| planning.community(groups, index, &mut columns))?;
+        columns.cursors = reads_cursors(&fields);
         self.sources[index] = Some(Source::Communities { filter, window, columns });
         Some(Connection { index, fields })
     }
@@ -397,6 +401,7 @@ impl<'a> Planning<'a> {
         let mut columns = LevelColumns::default();
         let fields =
             self.connection(groups, "Enrolment", |planning, groups| planning.enrolment(groups, &mut columns))?;
+        columns.cursors = reads_cursors(&fields);
         self.sources[index] = Some(Source::CommunityEnrolments { parent, filter, window, columns });
         Some(Connection { index, fields })
     }
@@ -450,4 +455,15 @@ impl Arguments {
     fn done(self) -> Option<()> {
         self.0.is_empty().then_some(())
     }
+}
+
+/// Whether a connection's fields read its rows' cursors.
+fn reads_cursors(fields: &[(Name, ConnectionField)]) -> bool {
+    fields.iter().any(|(_, field)| match field {
+        ConnectionField::Edges(edge) => edge.iter().any(|(_, f)| matches!(f, EdgeField::Cursor)),
+        ConnectionField::PageInfo(info) => {
+            info.iter().any(|(_, f)| matches!(f, PageInfoField::StartCursor | PageInfoField::EndCursor))
+        }
+        _ => false,
+    })
 }
