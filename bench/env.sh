@@ -9,7 +9,7 @@ BENCH_DB=${BENCH_DB:-bench}
 # PostGraphile's driver (node-postgres) uses TLS only when asked; ours
 # (sqlx) tries TLS first by default (sslmode=prefer), so without this the
 # two would not be doing the same work. BENCH_PG_SSLMODE=prefer measures
-# ours over TLS (PostGraphile then uses TLS too).
+# ours over TLS (and asks PostGraphile for it too).
 BENCH_PG_SSLMODE=${BENCH_PG_SSLMODE:-disable}
 BENCH_PG_URL="postgres://$BENCH_PG_USER@$BENCH_PG_HOST:$BENCH_PG_PORT/$BENCH_DB?sslmode=$BENCH_PG_SSLMODE"
 BENCH_SQLITE_FILE=${BENCH_SQLITE_FILE:-bench/out/bench.db}

@@ -10,7 +10,9 @@ results=$1 machine=$2 settings=$3 w1_same=$4 w5_same=${5:-unknown}
 get() { jq -rs --arg w "$1" --arg e "$2" --arg f "$3" \
   'map(select(.workload == $w and .engine == $e)) | (.[0][$f] // null)' "$results"; }
 # ratio A B [DIGITS]: A / B, or "n/a".
-ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
+# Ratios keep four decimals, so a verdict is never judged on a rounded figure
+# (0.66656 is below 1/1.5, though it shows as 0.67).
+ratio() { awk -v a="$1" -v b="$2" -v d="${3:-4}" 'BEGIN {
   if (a == "null" || b == "null" || a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.*f", d, a / b }'; }
 pct() { awk -v r="$1" 'BEGIN { if (r == "n/a") print r; else printf "%.0f%%", r * 100 }'; }
 verdict() { # VALUE OP LIMIT
