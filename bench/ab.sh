@@ -4,7 +4,10 @@
 # and prints req/s, latency and the server's CPU time per request (the
 # figure that moves least with the machine's other load).
 #
-#   bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] BIN [BIN...]
+#   bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] [--sqlite] BIN [BIN...]
+#
+# --sqlite runs them on the SQLite bench data instead (the database is then
+# in the server's process, so its CPU per request is the whole cost).
 #
 # e.g. build main into one target directory and a branch into another, then
 #   bash bench/ab.sh /tmp/main/release/api target/release/api
@@ -14,13 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/env.sh
 
-rounds=3 seconds=10 connections=16 bins=()
+rounds=3 seconds=10 connections=16 bins=() url=$BENCH_PG_URL
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
-    -*) echo "usage: bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] BIN [BIN...]" >&2; exit 2 ;;
+    --sqlite) url=$BENCH_SQLITE_URL; shift ;;
+    -*) echo "usage: bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] [--sqlite] BIN [BIN...]" >&2; exit 2 ;;
     *) bins+=("$1"); shift ;;
   esac
 done
@@ -39,7 +43,7 @@ for round in $(seq 1 "$rounds"); do
     token=$(APP_ENV=development JWT_SECRET="$BENCH_JWT_SECRET" DATA_DIR="$out" "$bin" token --org CDD \
       --scopes "communities:read enrolments:read programmes:read mous:read" --ttl 1h)
     APP_ENV=development JWT_SECRET="$BENCH_JWT_SECRET" DATA_DIR="$out" DEMO_DATA=false RUST_LOG=warn COST_BUDGET=0 \
-      DATABASE_URL="$BENCH_PG_URL" BIND_ADDR=$addr "$bin" serve > "$out/server.log" 2>&1 &
+      DATABASE_URL="$url" BIND_ADDR=$addr "$bin" serve > "$out/server.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do curl -sf "http://$addr/readyz" > /dev/null && break; sleep 0.2; done
     args=(-t 2 -c "$connections" --timeout 10s -H 'Content-Type: application/json' -H "Authorization: Bearer $token"

@@ -10,8 +10,11 @@
 //! page whose rows have one nested level is read together with it, in one
 //! statement. SQLite has no `LATERAL`: there each level is a statement, the
 //! nested pages cut from one `ROW_NUMBER() OVER (PARTITION BY community_id)`
-//! (one statement with a correlated `IN (… LIMIT n + 1)` per parent
-//! instead cost SQLite 25% more CPU per W1 request).
+//! and, unless they read times or dates, handed back one row per parent
+//! with its enrolments aggregated by SQLite as JSON (a fifth of the rows
+//! and values through the driver's worker thread). One statement with a
+//! correlated `IN (… LIMIT n + 1)` per parent instead cost SQLite 25% more
+//! CPU per W1 request.
 //!
 //! The page sizes are written into the SQL (`store::prepared`), so
 //! PostgreSQL keeps one generic plan per statement instead of planning it
@@ -69,6 +72,20 @@ impl Values {
             values.ends.push(values.json.len());
         }
         Ok(values)
+    }
+
+    /// The values of `level`'s columns from SQLite's JSON of them
+    /// ([`aggregated`]); `None` if one does not fit its column.
+    fn from_json(json: &[serde_json::Value], level: &LevelColumns) -> Option<Values> {
+        let mut values = Values { json: Vec::with_capacity(32 * level.columns.len()), ends: Vec::new() };
+        if json.len() != level.columns.len() {
+            return None;
+        }
+        for (value, (_, column)) in json.iter().zip(&level.columns) {
+            fields::write_from_json(value, column.decode, &mut values.json)?;
+            values.ends.push(values.json.len());
+        }
+        Some(values)
     }
 
     fn get(&self, i: usize) -> Option<&[u8]> {
@@ -246,19 +263,27 @@ fn lateral_enrolments(nested: &Nested, parent: &Alias) -> SelectStatement {
 /// found, then the level's values.
 fn nested_columns(query: &mut SelectStatement, actor: &Actor, level: &LevelColumns) {
     let e = Alias::new("e");
-    query.column((e.clone(), Alias::new("id"))).column((e.clone(), Alias::new("community_id")));
+    // Each column is named by its position (`n0`, `n1`, ...), so the
+    // statement can be wrapped (SQLite's aggregation) without two `id`s.
+    let mut n = 0usize;
+    let mut column = |query: &mut SelectStatement, expr: Expr| {
+        query.expr_as(expr, Alias::new(format!("n{n}")));
+        n += 1;
+    };
+    column(query, Expr::col((e.clone(), Alias::new("id"))));
+    column(query, Expr::col((e.clone(), Alias::new("community_id"))));
     if level.programme {
-        query.column((programme::Entity, programme::Column::Id));
+        column(query, Expr::col((programme::Entity, programme::Column::Id)));
         query.join(
             JoinType::LeftJoin,
             programme::Entity,
             Expr::col((programme::Entity, programme::Column::Id)).equals((e.clone(), Alias::new("programme_id"))),
         );
     } else {
-        query.expr(Expr::val(Option::<i64>::None));
+        column(query, Expr::val(Option::<i64>::None));
     }
     if level.mou {
-        query.column((mou::Entity, mou::Column::Id));
+        column(query, Expr::col((mou::Entity, mou::Column::Id)));
         query.join(
             JoinType::LeftJoin,
             mou::Entity,
@@ -267,16 +292,56 @@ fn nested_columns(query: &mut SelectStatement, actor: &Actor, level: &LevelColum
                 .add(rules::visible_mous(actor)),
         );
     } else {
-        query.expr(Expr::val(Option::<i64>::None));
+        column(query, Expr::val(Option::<i64>::None));
     }
-    for (table, column) in &level.columns {
-        let name = Alias::new(column.name);
-        match table {
-            Table::Own => query.column((e.clone(), name)),
-            Table::Programme => query.column((programme::Entity, name)),
-            Table::Mou => query.column((mou::Entity, name)),
+    for (table, c) in &level.columns {
+        let name = Alias::new(c.name);
+        let expr = match table {
+            Table::Own => Expr::col((e.clone(), name)),
+            Table::Programme => Expr::col((programme::Entity, name)),
+            Table::Mou => Expr::col((mou::Entity, name)),
         };
+        column(query, expr);
     }
+}
+
+/// Whether SQLite can hand a nested level's rows back aggregated as JSON
+/// ([`aggregated_rows`]): every value SQLite's `json_array` writes as
+/// the field's JSON after at most an id's encoding (not times and dates,
+/// whose text SQLite stores in its own format).
+fn aggregable(level: &LevelColumns) -> bool {
+    level.columns.iter().all(|(_, c)| !matches!(c.decode, fields::Decode::Time | fields::Decode::Date))
+}
+
+/// `query` (built by [`nested_columns`]) with its rows aggregated per
+/// parent: `(community_id, json_group_array(json_array(n0, n1, ...)))`.
+/// One row per parent instead of one per enrolment crosses the SQLite
+/// driver's worker thread, with two values instead of every column's.
+fn aggregated(query: SelectStatement, level: &LevelColumns) -> SelectStatement {
+    let rows = Alias::new("rows");
+    let columns: Vec<String> = (0..NESTED_VALUES + level.columns.len()).map(|i| format!("\"rows\".\"n{i}\"")).collect();
+    let mut outer = Query::select();
+    outer
+        .from_subquery(query, rows.clone())
+        .column((rows.clone(), Alias::new("n1")))
+        .expr(Expr::cust(format!("json_group_array(json_array({}))", columns.join(", "))))
+        .group_by_col((rows, Alias::new("n1")));
+    outer
+}
+
+/// The nested rows of one parent from its [`aggregated`] JSON.
+fn aggregated_rows(text: &str, level: &LevelColumns) -> AppResult<Vec<NestedRow>> {
+    let bad = || AppError::internal("an aggregated nested row did not have the planned shape");
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(text).map_err(|_| bad())?;
+    rows.into_iter()
+        .map(|row| {
+            let id = row.first().and_then(serde_json::Value::as_i64).ok_or_else(bad)?;
+            let found = |i: usize| row.get(i).is_some_and(|v| !v.is_null());
+            let (programme, mou) = (level.programme && found(2), level.mou && found(3));
+            let values = Values::from_json(row.get(NESTED_VALUES..).ok_or_else(bad)?, level).ok_or_else(bad)?;
+            Ok(NestedRow { id, programme, mou, values })
+        })
+        .collect()
 }
 
 /// A nested row read at `offset` (see [`nested_columns`]) with its parent's
@@ -350,6 +415,14 @@ async fn community_enrolments(
                 .and_where(Expr::col((e.clone(), Alias::new("rn"))).lte(window.limit() as i64 + 1));
         }
         nested_columns(&mut query, actor, nested.level);
+        if db.get_database_backend() == DbBackend::Sqlite && aggregable(nested.level) {
+            for row in prepared::query_all(db, &aggregated(query, nested.level)).await? {
+                let parent = required(fields::id(&row, 0)?)?;
+                let text: String = row.try_get_by_index(1)?;
+                by_parent.insert(parent, aggregated_rows(&text, nested.level)?);
+            }
+            return Ok(nested_pages(nested, parents.iter().copied(), by_parent));
+        }
         query
             .order_by((e.clone(), Alias::new("community_id")), Order::Asc)
             .order_by((e, Alias::new("id")), window.read_order());

@@ -85,6 +85,24 @@ pub fn write_json(
     }
 }
 
+/// Writes a value SQLite's `json_array` gave for a column as the JSON of
+/// its field's value (an id encoded, the rest as they are); `None` for a
+/// value that does not fit `decode` (times and dates are not aggregated).
+pub fn write_from_json(value: &serde_json::Value, decode: Decode, out: &mut Vec<u8>) -> Option<()> {
+    use serde_json::Value as Json;
+    match (decode, value) {
+        (_, Json::Null) => out.extend_from_slice(b"null"),
+        (Decode::Id(kind), Json::Number(n)) => {
+            serde_json::to_writer(&mut *out, &ids::encode(kind, n.as_i64()?)).ok()?
+        }
+        (Decode::Text | Decode::Enum, Json::String(_)) | (Decode::Int, Json::Number(_)) => {
+            serde_json::to_writer(&mut *out, value).ok()?
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
 /// [`write_json`] on PostgreSQL, straight from the driver's row: the
 /// planner names each column's type itself (the tables below, read from
 /// the entities' columns), so the driver's per-value type check, the
