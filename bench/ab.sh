@@ -4,10 +4,13 @@
 # and prints req/s, latency and the server's CPU time per request (the
 # figure that moves least with the machine's other load).
 #
-#   bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] [--sqlite] BIN [BIN...]
+#   bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] [--sqlite] [--pii] BIN [BIN...]
 #
 # --sqlite runs them on the SQLite bench data instead (the database is then
 # in the server's process, so its CPU per request is the whole cost).
+# --pii reads contacts instead of W1 (50 communities of tier C, about a third
+# with a contact, by a token with communities:pii): what the personal-data
+# access log costs a read that returns personal data.
 #
 # e.g. build main into one target directory and a branch into another, then
 #   bash bench/ab.sh /tmp/main/release/api target/release/api
@@ -17,14 +20,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/env.sh
 
-rounds=3 seconds=10 connections=16 bins=() url=$BENCH_PG_URL
+rounds=3 seconds=10 connections=16 bins=() url=$BENCH_PG_URL pii=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --sqlite) url=$BENCH_SQLITE_URL; shift ;;
-    -*) echo "usage: bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] [--sqlite] BIN [BIN...]" >&2; exit 2 ;;
+    --pii) pii=true; shift ;;
+    -*) echo "usage: bash bench/ab.sh [--rounds N] [--seconds S] [--connections C] [--sqlite] [--pii] BIN [BIN...]" >&2; exit 2 ;;
     *) bins+=("$1"); shift ;;
   esac
 done
@@ -34,6 +38,11 @@ out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
 query='{ communities(first: 20, filter: {tiers: [C]}) { nodes { code nameTh enrolments(first: 5) { nodes { status programme { code mou { code status } } } } } } }'
+scopes="communities:read enrolments:read programmes:read mous:read"
+if $pii; then
+  query='{ communities(first: 50, filter: {tiers: [C]}) { nodes { code nameTh contact { name phone email } } } }'
+  scopes="communities:read communities:pii"
+fi
 jq -cn --arg q "$query" '{query: $q}' > "$out/w1.json"
 tck=$(getconf CLK_TCK)
 
@@ -41,7 +50,7 @@ printf '%-5s %-40s %8s %8s %8s %10s %8s\n' round binary req/s p50-ms p99-ms cpu-
 for round in $(seq 1 "$rounds"); do
   for bin in "${bins[@]}"; do
     token=$(APP_ENV=development JWT_SECRET="$BENCH_JWT_SECRET" DATA_DIR="$out" "$bin" token --org CDD \
-      --scopes "communities:read enrolments:read programmes:read mous:read" --ttl 1h)
+      --scopes "$scopes" --ttl 1h)
     APP_ENV=development JWT_SECRET="$BENCH_JWT_SECRET" DATA_DIR="$out" DEMO_DATA=false RUST_LOG=warn COST_BUDGET=0 \
       DATABASE_URL="$url" BIND_ADDR=$addr "$bin" serve > "$out/server.log" 2>&1 &
     pid=$!

@@ -10,7 +10,10 @@
 #                 release) schema.graphql: fails on a breaking change that is not
 #                 declared in tools/breaking-changes-allowed.txt
 #   3. codegen    graphql-codegen (tools/codegen.ts), then tsc --noEmit (strict)
-#                 on tools/frontend/sample.ts and the generated types
+#                 on tools/frontend/sample.ts and the generated types; the
+#                 client preset's persisted-documents.json must equal
+#                 tests/fixtures/persisted-documents.json (the manifest the
+#                 trusted-document tests register)
 #   4. python     the Python gql client (tools/clients/python_client.py) against
 #                 a real service
 #   5. node       the npm graphql-request client (tools/clients/node_client.mjs)
@@ -328,9 +331,17 @@ check_breaking_since_previous_commit() {
 }
 
 check_codegen() {
-  rm -f tools/frontend/generated.ts tools/frontend/schema-types.ts
+  rm -rf tools/frontend/generated.ts tools/frontend/schema-types.ts tools/frontend/persisted
   (cd tools && ./node_modules/.bin/graphql-codegen --config codegen.ts --silent)
   echo "generated: tools/frontend/generated.ts ($(wc -l <tools/frontend/generated.ts) lines), tools/frontend/schema-types.ts ($(wc -l <tools/frontend/schema-types.ts) lines)"
+  # The trusted-document manifest the Rust tests register must be the one
+  # the client preset writes today (same hashes, same texts).
+  local manifest=tools/frontend/persisted/persisted-documents.json
+  if ! diff <(jq -S . "$manifest") <(jq -S . tests/fixtures/persisted-documents.json) >/dev/null; then
+    echo "tests/fixtures/persisted-documents.json differs from the client preset's $manifest: cp $manifest tests/fixtures/" >&2
+    return 1
+  fi
+  echo "persisted documents: $manifest ($(jq 'length' "$manifest") operations) is tests/fixtures/persisted-documents.json"
   "$TOOLS/node_modules/.bin/tsc" --noEmit -p tools/tsconfig.json
   echo "tsc --noEmit (strict): tools/frontend/sample.ts type-checks against the generated types"
 }

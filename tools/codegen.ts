@@ -11,6 +11,8 @@
 //   frontend/generated.ts     result and variables type of each operation in
 //                             frontend/operations.graphql, with the enums and
 //                             inputs they use          (@graphql-codegen/typescript-operations)
+//   frontend/persisted/       the client preset's typed documents and its
+//                             persisted-documents.json (@graphql-codegen/client-preset)
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
 // Shared by both outputs: the same scalar mapping and enum style.
@@ -42,6 +44,19 @@ const config: CodegenConfig = {
     "frontend/generated.ts": {
       documents: ["frontend/operations.graphql"],
       plugins: ["typescript-operations"],
+      config: common,
+    },
+    // The client preset with persisted documents: frontend/persisted/
+    // persisted-documents.json maps the SHA-256 of each operation's text to
+    // the text. An organisation registers it as its trusted documents
+    // (`api operations register --org ORG persisted-documents.json`, or the
+    // registerTrustedDocuments mutation) and then sends hashes alone.
+    // tools/check.sh compares it with tests/fixtures/persisted-documents.json,
+    // the copy the Rust tests register.
+    "frontend/persisted/": {
+      documents: ["frontend/operations.graphql"],
+      preset: "client",
+      presetConfig: { persistedDocuments: { hashAlgorithm: "sha256" }, fragmentMasking: false },
       config: common,
     },
   },

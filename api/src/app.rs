@@ -8,6 +8,8 @@ use tokio::net::TcpListener;
 use crate::auth::{Issuer, Minter, OrgDirectory, Verifier, issuers};
 use crate::config::{Config, Environment};
 use crate::domain::access::{READ_SCOPES, Scope};
+use crate::governance::documents::TrustedDocuments;
+use crate::governance::pii_log::PiiLog;
 use crate::graphql::{self, AppSchema, context::Provinces};
 use crate::store::{Store, connect, organizations};
 
@@ -32,6 +34,10 @@ pub struct AppState {
     pub playground: Arc<String>,
     /// Planned reads (and the documents validated for them).
     pub planner: Arc<graphql::plan::Planner>,
+    /// Each organisation's trusted documents and mode, in memory.
+    pub documents: Arc<TrustedDocuments>,
+    /// The personal-data access log's writer.
+    pub pii: Arc<PiiLog>,
 }
 
 /// A start-up failure.
@@ -61,6 +67,15 @@ impl AppState {
         let orgs = Arc::new(OrgDirectory::new(store.clone()));
         let metrics =
             Arc::new(crate::http::metrics::Metrics::new(&store.feed).map_err(|e| StartError(format!("metrics: {e}")))?);
+        let documents = Arc::new(TrustedDocuments::new(metrics.untrusted.clone()));
+        documents.reload(&store).await.map_err(|e| StartError(format!("loading the trusted documents: {e:?}")))?;
+        // The access log writes through a small pool of its own: it never
+        // takes a connection a request waits for.
+        let pii_store = store
+            .background(&config.database)
+            .await
+            .map_err(|e| StartError(format!("cannot open the database: {e}")))?;
+        let pii = PiiLog::start(pii_store);
         Ok(AppState {
             schema: graphql::build(
                 store.clone(),
@@ -69,7 +84,10 @@ impl AppState {
                 Arc::new(config.webhooks.clone()),
                 graphql::live::Registry::new(config.subscriptions.per_org, config.subscriptions.event_cost),
                 Arc::new(config.limits),
+                crate::governance::Governance { documents: documents.clone(), pii: pii.clone() },
             ),
+            documents,
+            pii,
             orgs,
             config: Arc::new(config),
             store,
@@ -149,10 +167,18 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, letting in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        spawn_housekeeping(self.state.store.clone(), self.state.config.webhooks.log_retention);
+        spawn_housekeeping(
+            self.state.store.clone(),
+            self.state.config.webhooks.log_retention,
+            self.state.config.governance,
+        );
         spawn_background(&self.state).await?;
+        let pii = self.state.pii.clone();
         let router = crate::http::router::router(self.state);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown_signal()).await;
+        // The reads answered before shutdown are in the access log.
+        pii.flush().await;
+        served
     }
 
     /// Serves until `stop` resolves (tests).
@@ -167,6 +193,7 @@ impl Application {
 /// change feed, and delivering webhooks (unless `WEBHOOK_DELIVERY=false`).
 async fn spawn_background(state: &AppState) -> std::io::Result<()> {
     let store = state.store.background(&state.config.database).await.map_err(std::io::Error::other)?;
+    state.documents.clone().spawn_refresh(store.clone());
     crate::feed::tasks::spawn(store.clone(), state.config.database.clone());
     if state.config.webhooks.deliver {
         let settings = Arc::new(state.config.webhooks.clone());
@@ -180,9 +207,14 @@ async fn spawn_background(state: &AppState) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Deletes idempotency keys and webhook delivery-log entries past their
-/// retention, hourly.
-fn spawn_housekeeping(store: crate::store::Store, webhook_log_retention: std::time::Duration) {
+/// Deletes idempotency keys, webhook delivery-log entries and personal-data
+/// access-log entries past their retention, hourly (the access log's purges
+/// are recorded in `audit_purges`).
+fn spawn_housekeeping(
+    store: crate::store::Store,
+    webhook_log_retention: std::time::Duration,
+    governance: crate::config::GovernanceSettings,
+) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -196,6 +228,13 @@ fn spawn_housekeeping(store: crate::store::Store, webhook_log_retention: std::ti
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "purged expired webhook delivery-log entries"),
                 Err(e) => tracing::warn!(code = e.code(), "purging the webhook delivery log failed"),
+            }
+            match crate::store::pii_log::purge(&store, governance.pii_log_retention).await {
+                Ok(None) => {}
+                Ok(Some(purge)) => tracing::info!(
+                    deleted = purge.deleted, cutoff = %purge.cutoff, "purged personal-data access-log entries past their retention"
+                ),
+                Err(e) => tracing::warn!(code = e.code(), "purging the personal-data access log failed"),
             }
         }
     });

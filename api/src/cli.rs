@@ -1,4 +1,4 @@
-//! The `api` command line: serve (default), migrate, seed-demo, token, export-schema.
+//! The `api` command line: serve (default), migrate, seed-demo, token, export-schema, import, operations.
 
 use std::time::Duration;
 
@@ -46,6 +46,67 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: Import,
+    },
+    /// An organisation's trusted documents (registered operations) and mode.
+    Operations {
+        #[command(subcommand)]
+        what: Operations,
+    },
+    /// Personal data: reports for data subjects' requests.
+    Pii {
+        #[command(subcommand)]
+        what: Pii,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Pii {
+    /// What is held about a community's contact person, every change to it
+    /// and every read of it (a PDPA access request).
+    Report {
+        /// The community's code.
+        #[arg(long)]
+        community: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Operations {
+    /// Register operations: a persisted-documents.json (GraphQL Code
+    /// Generator's client preset, or an Apollo manifest), or a .graphql file
+    /// (one document).
+    Register {
+        /// The organisation code, e.g. GSB.
+        #[arg(long)]
+        org: String,
+        /// The manifest (.json) or document (.graphql).
+        file: std::path::PathBuf,
+    },
+    /// List the registered operations: hash and operation names.
+    List {
+        /// The organisation code.
+        #[arg(long)]
+        org: String,
+    },
+    /// Remove registered operations by hash (the records are kept, marked removed).
+    Remove {
+        /// The organisation code.
+        #[arg(long)]
+        org: String,
+        /// The SHA-256 hashes to remove.
+        #[arg(required = true)]
+        hashes: Vec<String>,
+    },
+    /// Set the organisation's mode: off, log or enforce.
+    Mode {
+        /// The organisation code.
+        #[arg(long)]
+        org: String,
+        /// off, log or enforce.
+        mode: String,
     },
 }
 
@@ -146,6 +207,85 @@ pub async fn run() {
         Command::ExportSchema => {}
         Command::Import { what: Import::Communities { file, skip_invalid, org } } => {
             import_communities(&config, &file, skip_invalid, &org).await;
+        }
+        Command::Operations { what } => operations(&config, what).await,
+        Command::Pii { what: Pii::Report { community, json } } => {
+            let db = connect::connect(&config.database).await.unwrap_or_else(|e| fail(e));
+            connect::migrate(&db).await.unwrap_or_else(|e| fail(e));
+            let store = crate::store::Store::new(db);
+            let days = config.governance.pii_log_retention.as_secs() / 86_400;
+            let code = community.trim().to_uppercase();
+            let report =
+                crate::governance::report::pii_report(&store, &code, days).await.unwrap_or_else(|e| fail(e.message()));
+            match json {
+                true => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+                false => print!("{}", crate::governance::report::text(&report)),
+            }
+        }
+    }
+}
+
+/// `api operations ...`: works on the database directly; running replicas
+/// apply the change within seconds (`governance::documents::REFRESH`).
+async fn operations(config: &Config, what: Operations) {
+    use crate::domain::documents;
+    use crate::domain::enums::TrustedDocumentMode;
+    use crate::store::trusted_documents as store;
+    let db = connect::connect(&config.database).await.unwrap_or_else(|e| fail(e));
+    connect::migrate(&db).await.unwrap_or_else(|e| fail(e));
+    let store = crate::store::Store::new(db);
+    let org_of = |org: &str| org.trim().to_uppercase();
+    let (org, subject) = match &what {
+        Operations::Register { org, .. }
+        | Operations::List { org }
+        | Operations::Remove { org, .. }
+        | Operations::Mode { org, .. } => (org_of(org), format!("cli-{}", org_of(org).to_lowercase())),
+    };
+    let Ok(Some(organization)) = crate::store::organizations::by_code(&store, &org).await else {
+        fail(format!("unknown organization {org}"));
+    };
+    match what {
+        Operations::Register { file, .. } => {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let docs = if is_json {
+                documents::manifest(&text)
+            } else {
+                documents::document(&text, None, "document").map(|d| vec![d])
+            };
+            let docs = docs.unwrap_or_else(|e| fail(e.message()));
+            let (added, already) =
+                store::register(&store, organization.id, &subject, &docs).await.unwrap_or_else(|e| fail(e.message()));
+            for doc in &added {
+                println!("{} {}", doc.sha256, doc.operation_names);
+            }
+            println!("{org}: {} registered, {already} already registered", added.len());
+        }
+        Operations::List { .. } => {
+            let (_, docs) = store::load(&store).await.unwrap_or_else(|e| fail(e.message()));
+            for doc in docs.iter().filter(|d| d.organization_id == organization.id) {
+                println!("{} {}", doc.sha256, doc.operation_names);
+            }
+            let mode = store::policy(&store, organization.id).await.unwrap_or_else(|e| fail(e.message()));
+            println!("{org}: mode {}", mode.map_or(TrustedDocumentMode::Off, |p| p.mode));
+        }
+        Operations::Remove { hashes, .. } => {
+            let hashes: Vec<String> = hashes
+                .iter()
+                .map(|h| documents::normalize_hash(h).unwrap_or_else(|| fail(format!("{h} is not a hex SHA-256"))))
+                .collect();
+            let removed =
+                store::remove(&store, organization.id, &subject, &hashes).await.unwrap_or_else(|e| fail(e.message()));
+            println!("{org}: {removed} removed");
+        }
+        Operations::Mode { mode, .. } => {
+            let Some(mode) =
+                TrustedDocumentMode::ALL.iter().copied().find(|m| m.as_str().eq_ignore_ascii_case(mode.trim()))
+            else {
+                fail(format!("unknown mode {mode}: off, log or enforce"));
+            };
+            store::set_mode(&store, organization.id, &subject, mode).await.unwrap_or_else(|e| fail(e.message()));
+            println!("{org}: mode {mode}");
         }
     }
 }

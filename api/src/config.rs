@@ -87,6 +87,23 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Live subscriptions over WebSocket.
     pub subscriptions: SubscriptionSettings,
+    /// Governance: how long the personal-data access log is kept.
+    pub governance: GovernanceSettings,
+}
+
+/// How long governance records are kept.
+#[derive(Copy, Clone, Debug)]
+pub struct GovernanceSettings {
+    /// How long entries of the personal-data access log are kept
+    /// (`PII_LOG_RETENTION_DAYS`, default 400: a year and the month a
+    /// partner's yearly audit takes); older ones are purged hourly.
+    pub pii_log_retention: Duration,
+}
+
+impl Default for GovernanceSettings {
+    fn default() -> Self {
+        GovernanceSettings { pii_log_retention: Duration::from_secs(400 * 24 * 3600) }
+    }
 }
 
 /// How webhooks are delivered.
@@ -293,6 +310,9 @@ impl Config {
             demo_data,
             webhooks,
             subscriptions,
+            governance: GovernanceSettings {
+                pii_log_retention: Duration::from_secs(parsed("PII_LOG_RETENTION_DAYS", 400u64)?.max(1) * 24 * 3600),
+            },
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod feed;
+pub mod governance;
 pub mod graphql;
 pub mod http;
 pub mod import;

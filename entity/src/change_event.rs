@@ -17,6 +17,7 @@ pub struct Model {
     pub actor_org_id: i64,
     pub subject: String,
     pub changed_fields: String,
+    pub diff: Option<String>,
 }
 
 /// Relations are resolved by the API's batch loaders, not through sea-orm.

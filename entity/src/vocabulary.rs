@@ -237,3 +237,18 @@ vocabulary! {
         Failing => "FAILING",
     }
 }
+
+vocabulary! {
+    /// Whether an organisation's requests must be operations it registered
+    /// (trusted documents).
+    TrustedDocumentMode {
+        /// Any valid operation runs.
+        Off => "OFF",
+        /// Unregistered operations run, and are counted and logged by
+        /// operation name, so the organisation can see what it would refuse.
+        Log => "LOG",
+        /// Unregistered operations are refused (`PERSISTED_QUERY_NOT_IN_LIST`)
+        /// before any database work, unless the token has `operations:adhoc`.
+        Enforce => "ENFORCE",
+    }
+}

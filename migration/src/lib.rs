@@ -15,6 +15,9 @@ mod m20260303_000008_cost_budgets;
 mod m20260304_000009_tier_code_index;
 mod m20261201_000010_feed_inbox;
 mod m20261201_000011_webhooks;
+mod m20261202_000012_trusted_documents;
+mod m20261202_000013_event_diffs;
+mod m20261202_000014_pii_access_log;
 mod util;
 
 /// All migrations, oldest first.
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20260304_000009_tier_code_index::Migration),
             Box::new(m20261201_000010_feed_inbox::Migration),
             Box::new(m20261201_000011_webhooks::Migration),
+            Box::new(m20261202_000012_trusted_documents::Migration),
+            Box::new(m20261202_000013_event_diffs::Migration),
+            Box::new(m20261202_000014_pii_access_log::Migration),
         ]
     }
 }

@@ -1,10 +1,12 @@
 //! Black-box tests: the real service over HTTP, on SQLite and PostgreSQL.
 
 mod access;
+mod audit;
 mod batching;
 mod changes;
 mod communities;
 mod enrolments;
+mod erasure;
 mod field_errors;
 mod import;
 mod issuers;
@@ -13,7 +15,9 @@ mod matrix;
 mod mous;
 mod over_http;
 mod pagination;
+mod pii_log;
 mod planned;
 mod programmes;
 mod service;
+mod trusted_documents;
 mod webhooks;

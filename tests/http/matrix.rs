@@ -34,6 +34,10 @@ enum Op {
     WithdrawEnrolment,
     CreateWebhook,
     WebhookDraftMouEvents,
+    ManageTrustedDocuments,
+    AdhocWhileEnforced,
+    ReadPiiAccessLog,
+    EraseContact,
 }
 
 /// One row of the matrix.
@@ -214,6 +218,34 @@ const TABLE: &[Row] = &[
         rule: "the MOU's parties, and only if the token that created the subscription held `mous:read`",
         op: Op::WebhookDraftMouEvents,
     },
+    Row {
+        what: "registerTrustedDocuments (and `operationPolicy`, removeTrustedDocuments, setOperationPolicy)",
+        needs: &["operations:manage"],
+        allowed: ALL,
+        rule: "any partner, for its own organisation; while it enforces, this scope runs only these operations",
+        op: Op::ManageTrustedDocuments,
+    },
+    Row {
+        what: "run an unregistered operation while the organisation enforces trusted documents",
+        needs: &["operations:adhoc"],
+        allowed: ALL,
+        rule: "refused with PERSISTED_QUERY_NOT_IN_LIST without the scope; limits and budget still apply",
+        op: Op::AdhocWhileEnforced,
+    },
+    Row {
+        what: "read the personal-data access log (`piiAccessLog`, `auditPurges`)",
+        needs: &["audit:read"],
+        allowed: ALL,
+        rule: "any partner; only the reads its own people and systems made",
+        op: Op::ReadPiiAccessLog,
+    },
+    Row {
+        what: "eraseContact (a data subject's erasure request)",
+        needs: &["communities:write", "communities:pii"],
+        allowed: ALL,
+        rule: "any partner; the old values leave every change event, the history keeps who changed it and when",
+        op: Op::EraseContact,
+    },
 ];
 
 /// The scope sets each row is run with.
@@ -377,6 +409,32 @@ async fn attempt(app: &TestApp, op: Op, token: &str) -> (bool, Value) {
             q("mutation($u: String!) { createWebhookSubscription(input: {url: $u}) { subscription { id } } }", json!({ "u": url })).await
         }
         Op::WebhookDraftMouEvents => return webhook_draft_mou_events(app, token).await,
+        Op::ManageTrustedDocuments => {
+            let document = format!("query Matrix{} {{ __typename }}", unique("Q").replace('-', "_"));
+            q("mutation($d: String!) { registerTrustedDocuments(input: {document: $d}) { alreadyRegistered } }", json!({ "d": document })).await
+        }
+        Op::AdhocWhileEnforced => {
+            let me = app.gql(token, "{ viewer { organization { code } } }", json!({})).await;
+            let org = me["data"]["viewer"]["organization"]["code"].as_str().unwrap_or("FOUNDATION").to_owned();
+            let mode = "mutation($m: TrustedDocumentMode!) { setOperationPolicy(input: {mode: $m}) { mode } }";
+            let admin = app.token(&org, &["operations:manage"]);
+            app.ok(&admin, mode, json!({ "m": "ENFORCE" })).await;
+            let body = q("query Unregistered { viewer { organization { code } } }", json!({})).await;
+            app.ok(&admin, mode, json!({ "m": "OFF" })).await;
+            body
+        }
+        Op::EraseContact => {
+            let created = app
+                .ok(
+                    &app.full("CDD"),
+                    "mutation($c: String!) { createCommunity(input: {code: $c, nameTh: \"x\", provinceCode: \"TH-10\", contact: {name: \"n\"}}) { id } }",
+                    json!({ "c": unique("E") }),
+                )
+                .await;
+            let id = created["createCommunity"]["id"].clone();
+            q("mutation($id: ID!) { eraseContact(input: {id: $id, expectedVersion: 1}) { id } }", json!({ "id": id })).await
+        }
+        Op::ReadPiiAccessLog => q("{ piiAccessLog(first: 1) { totalCount } auditPurges { deleted } }", json!({})).await,
     };
     (succeeded(&body), body)
 }
@@ -456,7 +514,9 @@ async fn run_matrix(app: TestApp) {
                     .flatten()
                     .filter_map(|e| e["extensions"]["code"].as_str())
                     .collect();
-                if !allowed && codes.iter().any(|c| !matches!(*c, "FORBIDDEN" | "NOT_FOUND")) {
+                if !allowed
+                    && codes.iter().any(|c| !matches!(*c, "FORBIDDEN" | "NOT_FOUND" | "PERSISTED_QUERY_NOT_IN_LIST"))
+                {
                     failures.push(format!("{} by {org} with {set_name}: refused with {codes:?}: {body}", row.what));
                 }
                 if allowed != expected {

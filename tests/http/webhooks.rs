@@ -66,6 +66,11 @@ async fn signed_deliveries_arrive_in_order_and_retry_until_acknowledged(app: Tes
     let body = first.json();
     assert_eq!(body["type"], "Community.updated");
     assert_eq!(body["data"]["event"]["changedFields"], json!(["households"]));
+    // The event carries the values before and after, as the API has them.
+    let diff = &body["data"]["event"]["diff"];
+    assert_eq!(diff[0]["field"], "households", "{body}");
+    assert_eq!(diff[0]["after"], 101, "{body}");
+    assert!(diff[0]["before"].is_number(), "{body}");
     assert_eq!(body["data"]["record"]["code"], "DEMO-001");
     assert_eq!(body["data"]["record"]["households"], 101);
     // Without communities:pii the record carries no contact.

@@ -143,6 +143,7 @@ impl TestApp {
                 ..Default::default()
             },
             subscriptions: api::config::SubscriptionSettings::default(),
+            governance: api::config::GovernanceSettings::default(),
         };
         adjust(&mut config);
         let app = Application::build(config).await.expect("the service starts");

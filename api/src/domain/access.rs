@@ -43,11 +43,14 @@ pub enum Scope {
     EnrolmentsWrite,
     ChangesRead,
     WebhooksManage,
+    OperationsManage,
+    OperationsAdhoc,
+    AuditRead,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 17] = [
         Scope::CommunitiesRead,
         Scope::CommunitiesWrite,
         Scope::CommunitiesClassify,
@@ -62,6 +65,9 @@ impl Scope {
         Scope::EnrolmentsWrite,
         Scope::ChangesRead,
         Scope::WebhooksManage,
+        Scope::OperationsManage,
+        Scope::OperationsAdhoc,
+        Scope::AuditRead,
     ];
 
     /// The scope's name in tokens.
@@ -81,6 +87,9 @@ impl Scope {
             Scope::EnrolmentsWrite => "enrolments:write",
             Scope::ChangesRead => "changes:read",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::OperationsManage => "operations:manage",
+            Scope::OperationsAdhoc => "operations:adhoc",
+            Scope::AuditRead => "audit:read",
         }
     }
 
@@ -131,6 +140,31 @@ impl Actor {
             Err(AppError::forbidden(format!("this needs the {} scope", scope.as_str())))
         }
     }
+}
+
+/// Whether `actor` may list, register and remove its organisation's trusted
+/// documents, and set its mode (`operations:manage`).
+pub fn may_manage_operations(actor: &Actor) -> Result<(), AppError> {
+    actor.require(Scope::OperationsManage)
+}
+
+/// The organisation whose entries of the personal-data access log `actor`
+/// may read (`audit:read`, for a partner's data-protection officer): its
+/// own. A partner answers for the reads its own people and systems made;
+/// the reads another partner made are that partner's to answer for.
+pub fn audit_log_org(actor: &Actor) -> Result<i64, AppError> {
+    actor.require(Scope::AuditRead)?;
+    Ok(actor.org_id)
+}
+
+/// Whether `actor` may run an operation its organisation has not
+/// registered while the organisation enforces its trusted documents:
+/// with `operations:adhoc` (analysts in the playground) any operation; with
+/// `operations:manage` only the trusted-document operations themselves
+/// (`manages_documents`), so whoever registers documents and sets the mode
+/// can always reach those. Limits and budget still apply.
+pub fn may_run_adhoc(actor: &Actor, manages_documents: impl FnOnce() -> bool) -> bool {
+    actor.has(Scope::OperationsAdhoc) || (actor.has(Scope::OperationsManage) && manages_documents())
 }
 
 // ------------------------------------------------------------------ facts

@@ -10,7 +10,8 @@ use crate::error::AppError;
 
 pub use entity::vocabulary::{
     AwardCategory, ChangeOperation, CommitmentStatus, CurriculumKind, CurriculumStatus, EnrolmentStatus, FocusArea,
-    MouStatus, OrganizationKind, PartyRole, ProgrammeStatus, ProgrammeTheme, TourismTier, WebhookStatus,
+    MouStatus, OrganizationKind, PartyRole, ProgrammeStatus, ProgrammeTheme, TourismTier, TrustedDocumentMode,
+    WebhookStatus,
 };
 
 /// Which way to order.

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod commands;
+pub mod documents;
 pub mod enums;
 pub mod ids;
 pub mod lifecycle;

@@ -1,7 +1,7 @@
 //! PostgreSQL: numbering committed events.
 //!
 //! Writers commit their event into `change_event_inbox` (see
-//! [`crate::store::changes::insert`]). A pass moves the committed inbox rows
+//! `crate::store::changes::insert_rows`). A pass moves the committed inbox rows
 //! into `change_events`, giving them the ids that follow the last one there,
 //! in inbox order. Rows that commit while a pass runs are invisible to it and
 //! are numbered by a later pass, after everything numbered before. So:
@@ -21,7 +21,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 pub const BATCH: i64 = 5000;
 
 /// The advisory-lock class of a pass (with the schema's hash as the object).
-const PASS_LOCK: i32 = 0x5046_5351; // "PFSQ"
+pub const PASS_LOCK: i32 = 0x5046_5351; // "PFSQ"
 /// The advisory-lock class of the sequencer's leadership.
 pub const LEADER_LOCK: i32 = 0x5046_4c44; // "PFLD"
 
@@ -57,11 +57,11 @@ pub async fn pass(db: &DatabaseConnection) -> Result<Pass, sea_orm::DbErr> {
             "WITH moved AS ( \
                 DELETE FROM change_event_inbox \
                 WHERE id IN (SELECT id FROM change_event_inbox ORDER BY id LIMIT $1) \
-                RETURNING id, at, operation, entity_type, entity_id, actor_org_id, subject, changed_fields \
+                RETURNING id, at, operation, entity_type, entity_id, actor_org_id, subject, changed_fields, diff \
              ), base AS (SELECT COALESCE(MAX(id), 0) AS last FROM change_events) \
-             INSERT INTO change_events (id, at, operation, entity_type, entity_id, actor_org_id, subject, changed_fields) \
+             INSERT INTO change_events (id, at, operation, entity_type, entity_id, actor_org_id, subject, changed_fields, diff) \
              SELECT base.last + row_number() OVER (ORDER BY moved.id), moved.at, moved.operation, \
-                    moved.entity_type, moved.entity_id, moved.actor_org_id, moved.subject, moved.changed_fields \
+                    moved.entity_type, moved.entity_id, moved.actor_org_id, moved.subject, moved.changed_fields, moved.diff \
              FROM moved, base \
              RETURNING id, EXTRACT(EPOCH FROM (clock_timestamp() - at))::float8 AS delay",
             [BATCH.into()],

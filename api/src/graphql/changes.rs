@@ -1,6 +1,6 @@
 //! The change feed and audit trail.
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::change_event;
 
@@ -68,6 +68,45 @@ impl ChangeEvent {
     async fn changed_fields(&self) -> Vec<String> {
         self.event.changed_fields.split_whitespace().map(str::to_owned).collect()
     }
+    /// Each changed field with its value before and after, as the API
+    /// returned it (a creation lists every field with its initial value).
+    /// Personal data (`Community.contact`) shows only that it changed,
+    /// unless the caller has `communities:pii`. Empty for events recorded
+    /// before values were.
+    async fn diff(&self, ctx: &Context<'_>) -> Result<Vec<FieldChange>> {
+        let pii = access::may_read_contacts(ctx.actor()?).is_ok();
+        Ok(field_changes(&self.event, pii))
+    }
+}
+
+/// One field's change in a change event.
+#[derive(SimpleObject)]
+pub struct FieldChange {
+    /// The GraphQL field of the record.
+    pub field: String,
+    /// Its value before the change, as the API returned it: a scalar or
+    /// enum as written in a response, a related organisation or province as
+    /// `{"code": ...}`, a related record as `{"id": ...}`, a list in the
+    /// API's order. Null for a creation, and when redacted.
+    pub before: Option<Json<serde_json::Value>>,
+    /// Its value after the change, in the same form. Null when redacted.
+    pub after: Option<Json<serde_json::Value>>,
+    /// Whether the values are withheld: personal data, for a caller without
+    /// `communities:pii`.
+    pub redacted: bool,
+}
+
+/// The diff of `event`, with personal data withheld unless `pii`.
+pub fn field_changes(event: &change_event::Model, pii: bool) -> Vec<FieldChange> {
+    let kind = Kind::from_name(&event.entity_type);
+    store::diff(event)
+        .into_iter()
+        .map(|change| {
+            let redacted = !pii && kind.is_some_and(|k| crate::store::snapshots::is_personal(k, &change.field));
+            let value = |v: serde_json::Value| (!redacted && !v.is_null()).then_some(Json(v));
+            FieldChange { field: change.field, before: value(change.before), after: value(change.after), redacted }
+        })
+        .collect()
 }
 
 /// An edge in the change feed.

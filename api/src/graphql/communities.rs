@@ -104,7 +104,19 @@ impl Community {
     }
     /// Contact details: needs the `communities:pii` scope (null and FORBIDDEN without it).
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
-        access::may_read_contacts(ctx.actor()?)?;
+        let actor = ctx.actor()?;
+        access::may_read_contacts(actor)?;
+        if self.0.contact_name.is_some() {
+            // Every contact a response returns is in the access log.
+            let log = ctx.data::<std::sync::Arc<crate::governance::pii_log::PiiLog>>()?;
+            match ctx.data_opt::<crate::governance::pii_log::RequestMeta>() {
+                Some(meta) => log.record(actor, meta, [self.0.id]),
+                None => {
+                    let meta = crate::governance::pii_log::RequestMeta { via: "subscription", ..Default::default() };
+                    log.record(actor, &meta, [self.0.id]);
+                }
+            }
+        }
         Ok(self.0.contact_name.clone().map(|name| Contact {
             name,
             phone: self.0.contact_phone.clone(),
@@ -284,4 +296,25 @@ impl CommunityMutation {
         access::may_classify(actor)?;
         Ok(Community(store::classify(ctx.store()?, actor, input.parse()?).await?.into()))
     }
+
+    /// Erases a community's contact on the data subject's request
+    /// (`communities:write` and `communities:pii`): the contact becomes
+    /// null, the change event's diff shows the erasure, and the old values
+    /// are removed from every earlier change event of the community
+    /// (replaced by `{"erased": true}`). Who changed the contact, and when,
+    /// stays in the history.
+    async fn erase_contact(&self, ctx: &Context<'_>, input: EraseContactInput) -> Result<Community> {
+        let actor = ctx.writer(Kind::Community)?;
+        let id = ids::decode(Kind::Community, &input.id, "id")?;
+        Ok(Community(store::erase_contact(ctx.store()?, actor, id, input.expected_version).await?.into()))
+    }
+}
+
+/// A contact to erase.
+#[derive(InputObject)]
+pub struct EraseContactInput {
+    /// The community's global id.
+    pub id: ID,
+    /// The version the erasure is based on.
+    pub expected_version: i32,
 }

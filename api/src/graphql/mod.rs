@@ -1,5 +1,6 @@
 //! The GraphQL schema: one module per domain, merged into the roots.
 
+pub mod audit;
 pub mod changes;
 pub mod communities;
 pub mod connection;
@@ -17,6 +18,7 @@ pub mod organizations;
 pub mod plan;
 pub mod programmes;
 pub mod stats;
+pub mod trusted_documents;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct Query(
     changes::ChangeQuery,
     stats::StatsQuery,
     webhooks::WebhookQuery,
+    trusted_documents::TrustedDocumentQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation.
@@ -51,6 +55,7 @@ pub struct Mutation(
     curricula::CurriculumMutation,
     enrolments::EnrolmentMutation,
     webhooks::WebhookMutation,
+    trusted_documents::TrustedDocumentMutation,
 );
 
 /// The service's schema.
@@ -72,8 +77,18 @@ pub fn build(
     webhooks: Arc<crate::config::WebhookSettings>,
     live: Arc<live::Registry>,
     limits: Arc<limits::Limits>,
+    governance: crate::governance::Governance,
 ) -> AppSchema {
-    builder().data(store).data(provinces).data(orgs).data(webhooks).data(live).data(limits).finish()
+    builder()
+        .data(store)
+        .data(provinces)
+        .data(orgs)
+        .data(webhooks)
+        .data(live)
+        .data(limits)
+        .data(governance.documents)
+        .data(governance.pii)
+        .finish()
 }
 
 /// The SDL checked in as `schema.graphql`.

@@ -17,6 +17,8 @@ use super::media::{self, Media};
 use super::router::REQUEST_ID;
 use crate::app::AppState;
 use crate::domain::access::Actor;
+use crate::governance::documents;
+use crate::governance::pii_log::RequestMeta;
 use crate::graphql::{limits, nulls};
 use crate::store::loaders::Loaders;
 
@@ -168,6 +170,7 @@ async fn serve(
     let id = request_id(headers);
     if let BatchRequest::Single(r) = &batch
         && r.query.trim().is_empty()
+        && !documents::has_persisted_hash(r)
     {
         let message = "the request has no query: send {\"query\": ...} with POST, or ?query=... with GET (a browser, asking for HTML, gets the playground)".to_owned();
         return refused(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", message, &id);
@@ -177,10 +180,7 @@ async fn serve(
         && let BatchRequest::Single(r) = &mut batch
         && selects_mutation(r)
     {
-        let message = "a mutation needs POST: GET runs queries only".to_owned();
-        let mut response = refused(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_USER_INPUT", message, &id);
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return get_mutation(media, &id);
     }
     // The caller was verified as the request was extracted; a refusal
     // answers only now, after the request's own checks above.
@@ -188,6 +188,35 @@ async fn serve(
         Ok(Caller(actor)) => actor,
         Err(refusal) => return refusal.into_response(),
     };
+    // Trusted documents: a hash alone becomes its text, and an operation the
+    // organisation has not registered is refused (ENFORCE) before any
+    // database work. A single operation's refusal is the request's answer;
+    // a batch's refused operations answer with their error in turn.
+    let mut refusals: Vec<Option<ServerError>> = Vec::new();
+    match &mut batch {
+        BatchRequest::Single(r) => {
+            let name = r.operation_name.clone().or_else(|| operation_name_in(&r.query));
+            if let Err(error) = state.documents.admit(&actor, r, name.as_deref()) {
+                let code = error_code(&error).unwrap_or_else(|| "BAD_USER_INPUT".to_owned());
+                let name = name.or_else(|| operation_name_in(&r.query));
+                state.metrics.observe(name.as_deref(), &actor.org_code, &code, std::time::Duration::ZERO);
+                // As for any request error: 200 in application/json, 400 in
+                // application/graphql-response+json (GraphQL over HTTP).
+                let status = if media == Media::Json { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+                return refused(status, media, &code, error.message, &id);
+            }
+            // A hash alone was a query's text only now.
+            if method == Method::GET && selects_mutation(r) {
+                return get_mutation(media, &id);
+            }
+        }
+        BatchRequest::Batch(rs) => {
+            for r in rs.iter_mut() {
+                let name = r.operation_name.clone().or_else(|| operation_name_in(&r.query));
+                refusals.push(state.documents.admit(&actor, r, name.as_deref()).err());
+            }
+        }
+    }
     let span = tracing::Span::current();
     span.record("org", actor.org_code.as_str());
     span.record("sub", actor.subject.as_str());
@@ -211,11 +240,15 @@ async fn serve(
     // Every operation (of a batch too) gets its own cost check, the
     // caller and its own fresh loaders; a batch's operations run in turn.
     let (mut executed, is_batch) = match batch {
-        BatchRequest::Single(r) => (vec![execute(state, &actor, r).await], false),
+        BatchRequest::Single(r) => (vec![execute(state, &actor, r, &id).await], false),
         BatchRequest::Batch(rs) => {
             let mut out = Vec::with_capacity(rs.len());
-            for r in rs {
-                out.push(execute(state, &actor, r).await);
+            for (r, refusal) in rs.into_iter().zip(refusals.into_iter().chain(std::iter::repeat_with(|| None))) {
+                match refusal {
+                    Some(error) => out
+                        .push(Executed { response: async_graphql::Response::from_errors(vec![error]), planned: None }),
+                    None => out.push(execute(state, &actor, r, &id).await),
+                }
             }
             (out, true)
         }
@@ -348,8 +381,14 @@ struct Executed {
 /// database work), answers it with a planned read ([`crate::graphql::plan`])
 /// or executes it with the caller and fresh loaders, nulls
 /// what the errors of non-null fields null ([`nulls`]), and reports its cost.
-async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request) -> Executed {
+async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Request, request_id: &str) -> Executed {
     let limits = &state.config.limits;
+    // What the personal-data access log records of this request.
+    let meta = RequestMeta {
+        request_id: request_id.to_owned(),
+        operation: request.operation_name.clone().or_else(|| operation_name_in(&request.query)),
+        via: "graphql",
+    };
     // A document the schema validated before is kept parsed by the planner.
     let document = state.planner.document(&request);
     let cost = match limits::admit(&mut request, document.as_deref(), limits, &state.store, actor).await {
@@ -360,11 +399,18 @@ async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Re
         Some(document) => state.planner.run(&state.store, actor, &request, document).await,
         None => None,
     };
+    let planned = planned.map(|(data, contacts)| {
+        if !contacts.is_empty() {
+            state.pii.record(actor, &meta, contacts);
+        }
+        data
+    });
     let mut response = match &planned {
         Some(_) => async_graphql::Response::default(),
         None => {
             let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
-            let request = request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window));
+            let request =
+                request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window)).data(meta);
             let mut response = state.schema.execute(request).await;
             if !is_request_error(&response) {
                 state.planner.validated(&query, operation_name.as_deref());
@@ -389,6 +435,22 @@ fn operation_name_in(query: &str) -> Option<String> {
     }
     let name: String = rest.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     (!name.is_empty()).then_some(name)
+}
+
+/// The 405 answer to a mutation sent with GET.
+fn get_mutation(media: Media, id: &str) -> Response {
+    let message = "a mutation needs POST: GET runs queries only".to_owned();
+    let mut response = refused(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_USER_INPUT", message, id);
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// The `extensions.code` of an error, if it has one.
+fn error_code(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
 }
 
 /// The code of the first error of a response, if any.

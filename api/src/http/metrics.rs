@@ -22,6 +22,9 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     statements: IntGauge,
+    /// Operations an organisation ran (mode `LOG`) or was refused (mode
+    /// `ENFORCE`) without having registered them.
+    pub untrusted: IntCounterVec,
 }
 
 impl Metrics {
@@ -47,7 +50,15 @@ impl Metrics {
         registry.register(Box::new(pool_size.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(statements.clone()))?;
-        Ok(Metrics { registry, requests, latency, pool_size, pool_idle, statements })
+        let untrusted = IntCounterVec::new(
+            Opts::new(
+                "graphql_untrusted_operations_total",
+                "Operations an organisation sent without having registered them, by organisation, operation name and mode",
+            ),
+            &["org", "operation", "mode"],
+        )?;
+        registry.register(Box::new(untrusted.clone()))?;
+        Ok(Metrics { registry, requests, latency, pool_size, pool_idle, statements, untrusted })
     }
 
     /// Records one GraphQL request.
@@ -59,7 +70,7 @@ impl Metrics {
 }
 
 /// A bounded label for a client-chosen operation name.
-fn label(operation: Option<&str>) -> String {
+pub(crate) fn label(operation: Option<&str>) -> String {
     match operation {
         None => "anonymous".to_owned(),
         Some(name) if name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {

@@ -230,7 +230,7 @@ pub async fn create_many_in<C: ConnectionTrait>(conn: &C, actor: &Actor, news: &
                 replace_awards(conn, *id, &new.awards).await?;
             }
         }
-        changes::record_many(conn, actor, ChangeOperation::Created, Kind::Community, &chunk_ids, &["*"]).await?;
+        changes::record_created(conn, actor, Kind::Community, &chunk_ids).await?;
         ids.extend(chunk_ids);
     }
     Ok(ids)
@@ -339,6 +339,7 @@ async fn apply_changes<C: ConnectionTrait>(
     changes: &CommunityChanges,
 ) -> AppResult<Vec<&'static str>> {
     let id = cur.id;
+    let before = super::snapshots::take(conn, Kind::Community, id).await?;
     let mut fields = Vec::new();
     let mut am = <community::ActiveModel as Default>::default();
     if let Some(v) = diff(&mut fields, "nameTh", &cur.name_th, changes.name_th.clone()) {
@@ -397,7 +398,7 @@ async fn apply_changes<C: ConnectionTrait>(
     }
     fields.sort_unstable();
     bump(conn, am, id, cur.version, Kind::Community).await?;
-    changes::record(conn, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Community, id, &fields, Some(before)).await?;
     Ok(fields)
 }
 
@@ -432,6 +433,7 @@ pub async fn classify_in<C: ConnectionTrait>(
     access::may_classify(actor)?;
     let id = classification.id;
     let cur = current_row(conn, id, classification.expected_version).await?;
+    let before = super::snapshots::take(conn, Kind::Community, id).await?;
     let tier = classification.tier;
     let am = community::ActiveModel {
         tourism_tier: Set(tier),
@@ -444,6 +446,45 @@ pub async fn classify_in<C: ConnectionTrait>(
         fields.push("tourismTier");
     }
     bump(conn, am, id, cur.version, Kind::Community).await?;
-    changes::record(conn, actor, ChangeOperation::Updated, Kind::Community, id, &fields).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Community, id, &fields, Some(before)).await?;
     Ok(())
+}
+
+/// What an erased value is replaced with, in the change feed's diffs.
+pub fn erased() -> serde_json::Value {
+    serde_json::json!({ "erased": true })
+}
+
+/// Erases a community's contact on the data subject's request (the
+/// `eraseContact` mutation; `communities:write` and `communities:pii`): the
+/// contact becomes null, the change is recorded like any other (its diff
+/// shows the contact going from erased to null), and every value of the
+/// contact held in the community's earlier change events is replaced by
+/// `{"erased": true}`, so no copy of the old details is kept. Events still
+/// show when the contact changed and who changed it.
+pub async fn erase_contact(store: &Store, actor: &Actor, id: i64, expected: i32) -> AppResult<community::Model> {
+    access::may_write(actor, Kind::Community)?;
+    access::may_read_contacts(actor)?;
+    let tx = store.begin_write().await?;
+    if store.backend() == sea_orm::DbBackend::Postgres {
+        // No feed pass moves this community's events while they are scrubbed.
+        let lock = crate::feed::sequencer::PASS_LOCK;
+        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({lock}, hashtext(current_schema()))")).await?;
+    }
+    let cur = current_row(&tx, id, Some(expected)).await?;
+    if cur.contact_name.is_none() {
+        return Err(AppError::bad_input("id", "this community holds no contact to erase"));
+    }
+    let mut before = super::snapshots::take(&tx, Kind::Community, id).await?;
+    before.insert("contact".to_owned(), erased());
+    let am = community::ActiveModel {
+        contact_name: Set(None),
+        contact_phone: Set(None),
+        contact_email: Set(None),
+        ..Default::default()
+    };
+    bump(&tx, am, id, cur.version, Kind::Community).await?;
+    changes::scrub(&tx, Kind::Community, id, "contact", &erased()).await?;
+    changes::record(&tx, actor, ChangeOperation::Updated, Kind::Community, id, &["contact"], Some(before)).await?;
+    commit_returning::<community::Entity>(store, tx, id).await
 }

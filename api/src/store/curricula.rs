@@ -170,7 +170,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewCur
     .insert(conn)
     .await?;
     replace_parts(conn, created.id, Some(&contributors), Some(module_rows(&new.modules)), Some(&models)).await?;
-    changes::record(conn, actor, ChangeOperation::Created, Kind::Curriculum, created.id, &["*"]).await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Curriculum, created.id, &["*"], None).await?;
     Ok(created.id)
 }
 
@@ -273,8 +273,9 @@ pub async fn update_in<C: ConnectionTrait>(
     if fields.is_empty() {
         return Ok(fields);
     }
+    let before = super::snapshots::take(conn, Kind::Curriculum, id).await?;
     replace_parts(conn, id, contributors.as_deref(), modules, models.as_deref()).await?;
     bump(conn, am, id, cur.version, Kind::Curriculum).await?;
-    super::changes::record(conn, actor, ChangeOperation::Updated, Kind::Curriculum, id, &fields).await?;
+    super::changes::record(conn, actor, ChangeOperation::Updated, Kind::Curriculum, id, &fields, Some(before)).await?;
     Ok(fields)
 }

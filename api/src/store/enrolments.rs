@@ -179,7 +179,7 @@ pub async fn nominate_in<C: ConnectionTrait>(conn: &C, actor: &Actor, nomination
     .insert(tx)
     .await?;
     transition(tx, created.id, None, EnrolmentStatus::Nominated, actor, note).await?;
-    changes::record(tx, actor, ChangeOperation::Created, Kind::Enrolment, created.id, &["*"]).await?;
+    changes::record(tx, actor, ChangeOperation::Created, Kind::Enrolment, created.id, &["*"], None).await?;
     Ok(created.id)
 }
 
@@ -223,9 +223,11 @@ pub async fn transition_in<C: ConnectionTrait>(conn: &C, actor: &Actor, change: 
             .ok_or_else(|| AppError::internal("enrolment without programme"))?;
         check_capacity(conn, &p).await?;
     }
+    let before = super::snapshots::take(conn, Kind::Enrolment, id).await?;
     let am = enrolment::ActiveModel { status: Set(change.to), ..Default::default() };
     bump(conn, am, id, cur.version, Kind::Enrolment).await?;
     transition(conn, id, Some(from), change.to, actor, change.note.clone()).await?;
-    changes::record(conn, actor, ChangeOperation::Updated, Kind::Enrolment, id, &["status", "history"]).await?;
+    let fields = ["status", "history"];
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Enrolment, id, &fields, Some(before)).await?;
     Ok(())
 }

@@ -15,11 +15,14 @@ pub mod loaders;
 pub mod mous;
 pub mod nested;
 pub mod organizations;
+pub mod pii_log;
 pub mod prepared;
 pub mod programmes;
 pub mod rules;
 pub mod search;
+pub mod snapshots;
 pub mod stats;
+pub mod trusted_documents;
 pub mod versioned;
 pub mod webhooks;
 

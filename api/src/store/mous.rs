@@ -173,7 +173,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewMou
         .insert(conn)
         .await?;
     }
-    changes::record(conn, actor, ChangeOperation::Created, Kind::Mou, created.id, &["*"]).await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Mou, created.id, &["*"], None).await?;
     Ok(created.id)
 }
 
@@ -240,8 +240,9 @@ pub async fn update_in<C: ConnectionTrait>(
     if fields.is_empty() {
         return Ok(fields);
     }
+    let before = super::snapshots::take(conn, Kind::Mou, id).await?;
     bump(conn, am, id, cur.version, Kind::Mou).await?;
-    super::changes::record(conn, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
+    super::changes::record(conn, actor, ChangeOperation::Updated, Kind::Mou, id, &fields, Some(before)).await?;
     Ok(fields)
 }
 
@@ -293,6 +294,7 @@ pub async fn sign_in<C: ConnectionTrait>(conn: &C, actor: &Actor, signature: &Si
     if own.signed_at.is_some() {
         return Err(AppError::bad_input("id", "your organisation has already signed this MOU"));
     }
+    let before = super::snapshots::take(conn, Kind::Mou, id).await?;
     let at = now();
     mou_party::ActiveModel { signed_at: Set(Some(at)), ..own.clone().into() }.update(conn).await?;
     let all_signed = party_rows
@@ -306,7 +308,7 @@ pub async fn sign_in<C: ConnectionTrait>(conn: &C, actor: &Actor, signature: &Si
         fields.extend(["status", "signedOn"]);
     }
     bump(conn, am, id, cur.version, Kind::Mou).await?;
-    changes::record(conn, actor, ChangeOperation::Updated, Kind::Mou, id, &fields).await?;
+    changes::record(conn, actor, ChangeOperation::Updated, Kind::Mou, id, &fields, Some(before)).await?;
     Ok(())
 }
 
@@ -353,7 +355,7 @@ pub async fn create_commitment_in<C: ConnectionTrait>(conn: &C, actor: &Actor, n
     }
     .insert(conn)
     .await?;
-    changes::record(conn, actor, ChangeOperation::Created, Kind::Commitment, created.id, &["*"]).await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Commitment, created.id, &["*"], None).await?;
     Ok(created.id)
 }
 
@@ -394,7 +396,8 @@ pub async fn update_commitment(
     if fields.is_empty() {
         return commit_returning::<commitment::Entity>(store, tx, id).await;
     }
+    let before = super::snapshots::take(&tx, Kind::Commitment, id).await?;
     bump(&tx, am, id, cur.version, Kind::Commitment).await?;
-    super::changes::record(&tx, actor, ChangeOperation::Updated, Kind::Commitment, id, &fields).await?;
+    super::changes::record(&tx, actor, ChangeOperation::Updated, Kind::Commitment, id, &fields, Some(before)).await?;
     commit_returning::<commitment::Entity>(store, tx, id).await
 }

@@ -167,7 +167,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewPro
     .insert(conn)
     .await?;
     replace_links(conn, created.id, Some(&partners), Some(&curricula)).await?;
-    changes::record(conn, actor, ChangeOperation::Created, Kind::Programme, created.id, &["*"]).await?;
+    changes::record(conn, actor, ChangeOperation::Created, Kind::Programme, created.id, &["*"], None).await?;
     Ok(created.id)
 }
 
@@ -274,8 +274,9 @@ pub async fn update_in<C: ConnectionTrait>(
     if fields.is_empty() {
         return Ok(fields);
     }
+    let before = super::snapshots::take(tx, Kind::Programme, id).await?;
     replace_links(tx, id, partners.as_deref(), curricula.as_deref()).await?;
     bump(tx, am, id, cur.version, Kind::Programme).await?;
-    super::changes::record(tx, actor, ChangeOperation::Updated, Kind::Programme, id, &fields).await?;
+    super::changes::record(tx, actor, ChangeOperation::Updated, Kind::Programme, id, &fields, Some(before)).await?;
     Ok(fields)
 }

@@ -236,8 +236,8 @@ impl Dispatcher {
         attempt: i32,
     ) -> (bool, webhook_delivery::ActiveModel) {
         let actor_code = self.org_code(event.actor_org_id).await;
-        let body = payload::body(&self.schema, &self.store, actor, event, &actor_code).await;
         let message_id = format!("msg_{}_{}", sub.id, event.id);
+        let body = payload::body(&self.schema, &self.store, actor, event, &actor_code, &message_id).await;
         let timestamp = Utc::now().timestamp();
         let mut secrets = vec![sub.secret.as_str()];
         if let (Some(previous), Some(until)) = (&sub.previous_secret, sub.previous_secret_expires_at)

@@ -34,8 +34,20 @@ const RECORD_FIELDS: &str = r#"
                      nominatedBy { code } nominatedAt history { from to at by { code } note } version updatedAt }
 "#;
 
-/// The event as the body carries it (the same names as `ChangeEvent` in the API).
-pub fn event_json(event: &change_event::Model, actor_code: &str) -> Value {
+/// The event as the body carries it (the same names as `ChangeEvent` in the
+/// API), its diff with personal data withheld unless `pii`.
+pub fn event_json(event: &change_event::Model, actor_code: &str, pii: bool) -> Value {
+    let diff: Vec<Value> = crate::graphql::changes::field_changes(event, pii)
+        .into_iter()
+        .map(|c| {
+            json!({
+                "field": c.field,
+                "before": c.before.map(|v| v.0),
+                "after": c.after.map(|v| v.0),
+                "redacted": c.redacted,
+            })
+        })
+        .collect();
     let kind = Kind::from_name(&event.entity_type);
     json!({
         "cursor": encode_cursor(&changes::SORT, None, event.id),
@@ -46,12 +58,20 @@ pub fn event_json(event: &change_event::Model, actor_code: &str) -> Value {
         "actor": { "code": actor_code },
         "subject": event.subject,
         "changedFields": event.changed_fields.split_whitespace().collect::<Vec<_>>(),
+        "diff": diff,
     })
 }
 
 /// The record of `event` as `actor` may read it now: `null` when it may not
-/// (or no longer exists), with the reason in `recordErrors`.
-pub async fn record(schema: &AppSchema, store: &Store, actor: &Actor, event: &change_event::Model) -> (Value, Value) {
+/// (or no longer exists), with the reason in `recordErrors`. A contact it
+/// holds is recorded in the personal-data access log under `message_id`.
+pub async fn record(
+    schema: &AppSchema,
+    store: &Store,
+    actor: &Actor,
+    event: &change_event::Model,
+    message_id: &str,
+) -> (Value, Value) {
     let Some(kind) = Kind::from_name(&event.entity_type) else {
         return (Value::Null, Value::Null);
     };
@@ -66,7 +86,13 @@ pub async fn record(schema: &AppSchema, store: &Store, actor: &Actor, event: &ch
         .data(store.clone())
         // One record: there are no sibling fields to wait for, so the
         // loaders run at once instead of after the request batch window.
-        .data(Loaders::new(&store.db, std::time::Duration::ZERO));
+        .data(Loaders::new(&store.db, std::time::Duration::ZERO))
+        // A contact delivered is a read of personal data, by the subscription.
+        .data(crate::governance::pii_log::RequestMeta {
+            request_id: message_id.to_owned(),
+            operation: Some("WebhookRecord".to_owned()),
+            via: "webhook",
+        });
     let mut response = schema.execute(request).await;
     crate::graphql::nulls::propagate(&query, None, &mut response);
     let data = response.data.into_json().unwrap_or(Value::Null);
@@ -93,13 +119,14 @@ pub async fn body(
     actor: &Actor,
     event: &change_event::Model,
     actor_code: &str,
+    message_id: &str,
 ) -> Vec<u8> {
-    let (record, record_errors) = record(schema, store, actor, event).await;
+    let (record, record_errors) = record(schema, store, actor, event, message_id).await;
     let body = json!({
         "type": format!("{}.{}", event.entity_type, event.operation.as_str().to_lowercase()),
         "timestamp": event.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "data": {
-            "event": event_json(event, actor_code),
+            "event": event_json(event, actor_code, access::may_read_contacts(actor).is_ok()),
             "record": record,
             "recordErrors": record_errors,
         }

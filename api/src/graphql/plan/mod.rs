@@ -97,15 +97,16 @@ impl Planner {
 
     /// The JSON text of the `data` answering `request` (whose validated
     /// `document` is [`Self::document`]'s), when the planner knows its
-    /// whole selection and the caller may read all of it; `None` leaves it
-    /// to the resolvers.
+    /// whole selection and the caller may read all of it, with the ids of
+    /// the communities whose contact it holds (for the personal-data access
+    /// log); `None` leaves it to the resolvers.
     pub async fn run(
         &self,
         store: &Store,
         actor: &Actor,
         request: &async_graphql::Request,
         document: &ExecutableDocument,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<(Vec<u8>, Vec<i64>)> {
         let variables = request.variables.clone();
         let plan = select::plan(document, request.operation_name.as_deref(), variables, actor)?;
         let rows = match fetch::fetch(store, actor, &plan).await {
@@ -115,6 +116,8 @@ impl Planner {
                 return None;
             }
         };
-        render::render(&plan, &rows)
+        let contacts = std::cell::RefCell::new(Vec::new());
+        let data = render::render(&plan, &rows, &contacts)?;
+        Some((data, contacts.into_inner()))
     }
 }

@@ -3,20 +3,23 @@
 //! tree of values is built and serialised, and each row's values are
 //! already JSON ([`super::fetch::Values`]).
 
+use std::cell::RefCell;
+
 use super::fetch::{NestedRow, Row, Rows};
 use super::select::{Connection, ConnectionField, EdgeField, Field, Object, PageInfoField, Plan};
 use crate::store::keyset::Page;
 
 /// The JSON of the `data` of a planned operation; `None` if the rows do
 /// not fit the plan (a nested page without its parent's rows, an enrolment
-/// without its programme): the resolvers then answer, and report it.
-pub fn render(plan: &Plan, rows: &[Rows]) -> Option<Vec<u8>> {
+/// without its programme): the resolvers then answer, and report it. The
+/// ids of the communities whose contact it writes are added to `contacts`.
+pub fn render(plan: &Plan, rows: &[Rows], contacts: &RefCell<Vec<i64>>) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(16 * 1024);
     out.push(b'{');
     for (n, (key, connection)) in plan.roots.iter().enumerate() {
         separate(&mut out, n, key);
         let Some(Rows::Communities(page)) = rows.get(connection.index) else { return None };
-        render_connection(&mut out, connection, page, |out, fields, m| community(out, fields, m, rows))?;
+        render_connection(&mut out, connection, page, |out, fields, m| community(out, fields, m, rows, contacts))?;
     }
     out.push(b'}');
     Some(out)
@@ -121,7 +124,7 @@ fn object(out: &mut Vec<u8>, fields: &Object, mut field: impl FnMut(&mut Vec<u8>
     Some(())
 }
 
-fn community(out: &mut Vec<u8>, fields: &Object, row: &Row, rows: &[Rows]) -> Option<()> {
+fn community(out: &mut Vec<u8>, fields: &Object, row: &Row, rows: &[Rows], contacts: &RefCell<Vec<i64>>) -> Option<()> {
     object(out, fields, |out, field| match field {
         Field::Column(i) => row.values.write(out, *i),
         Field::Contact { name, fields } => match row.values.is_null(*name)? {
@@ -129,10 +132,13 @@ fn community(out: &mut Vec<u8>, fields: &Object, row: &Row, rows: &[Rows]) -> Op
                 out.extend_from_slice(b"null");
                 Some(())
             }
-            false => object(out, fields, |out, field| match field {
-                Field::Column(i) => row.values.write(out, *i),
-                _ => None,
-            }),
+            false => {
+                contacts.borrow_mut().push(row.id);
+                object(out, fields, |out, field| match field {
+                    Field::Column(i) => row.values.write(out, *i),
+                    _ => None,
+                })
+            }
         },
         Field::Enrolments(connection) => {
             let Some(Rows::Enrolments(pages)) = rows.get(connection.index) else { return None };

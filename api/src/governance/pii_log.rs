@@ -1,0 +1,110 @@
+//! Recording reads of personal data without slowing them: every response
+//! that returns a community's contact hands one [`Read`] per community to
+//! this process's writer over an in-memory channel (no await, no I/O on the
+//! request's path), and the writer stores them in batches (one `INSERT` of
+//! up to 500 rows for whatever has queued while the previous batch was
+//! written), through a small connection pool of its own, so it never takes
+//! a connection a request waits for. A failed write is retried every second, keeping the batch, so
+//! a database outage delays entries and loses none while the process runs;
+//! on shutdown the process waits for the writer to store what is queued
+//! ([`PiiLog::flush`]).
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::domain::access::Actor;
+use crate::store::Store;
+pub use crate::store::pii_log::Read;
+
+/// What a request tells the log about itself.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    /// The request's `x-request-id`.
+    pub request_id: String,
+    /// The operation's name, if it had one.
+    pub operation: Option<String>,
+    /// `graphql`, `webhook` or `subscription`.
+    pub via: &'static str,
+}
+
+enum Message {
+    Read(Read),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The access log's writer, shared by every request of the process.
+pub struct PiiLog {
+    queue: mpsc::UnboundedSender<Message>,
+}
+
+impl PiiLog {
+    /// Starts the writer on `store`.
+    pub fn start(store: Store) -> Arc<PiiLog> {
+        let (queue, inbox) = mpsc::unbounded_channel();
+        tokio::spawn(write(store, inbox));
+        Arc::new(PiiLog { queue })
+    }
+
+    /// Records that `actor` received the contacts of `communities` in the
+    /// response to the request `meta` describes.
+    pub fn record(&self, actor: &Actor, meta: &RequestMeta, communities: impl IntoIterator<Item = i64>) {
+        let at = crate::store::now();
+        for community_id in communities {
+            let read = Read {
+                at,
+                org_id: actor.org_id,
+                subject: actor.subject.clone(),
+                request_id: meta.request_id.clone(),
+                operation: meta.operation.clone(),
+                via: if meta.via.is_empty() { "graphql" } else { meta.via },
+                community_id,
+            };
+            if self.queue.send(Message::Read(read)).is_err() {
+                tracing::error!(community_id, "the personal-data access log's writer has stopped");
+            }
+        }
+    }
+
+    /// Waits until everything recorded so far is stored.
+    pub async fn flush(&self) {
+        let (done, stored) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).is_ok() {
+            let _ = stored.await;
+        }
+    }
+}
+
+/// The writer: stores what arrives, in batches, until every sender is gone.
+async fn write(store: Store, mut inbox: mpsc::UnboundedReceiver<Message>) {
+    let mut batch: Vec<Read> = Vec::new();
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = inbox.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Read(read) => batch.push(read),
+                Message::Flush(done) => waiting.push(done),
+            }
+            if batch.len() < 500 {
+                next = inbox.try_recv().ok();
+            }
+        }
+        while !batch.is_empty() {
+            match crate::store::pii_log::insert(&store, &batch).await {
+                Ok(()) => batch.clear(),
+                Err(e) => {
+                    tracing::warn!(
+                        code = e.code(),
+                        queued = batch.len(),
+                        "storing personal-data reads failed; retrying"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The personal-data access log in the database: who received which
+//! community's contact, through which request, and when; and the purges of
+//! entries past their retention (themselves recorded, in `audit_purges`).
+//! Rows are written in batches by [`crate::governance::pii_log`].
+
+use chrono::{DateTime, Utc};
+use entity::{audit_purge, pii_access};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait,
+};
+
+use super::keyset::{self, Page, PageArgs, SortKey};
+use super::{Store, now};
+use crate::error::AppResult;
+
+/// The keyset of the log: the order entries were written.
+pub const SORT: SortKey = SortKey::by_id("pii.access.id");
+
+/// One read of one community's contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Read {
+    /// When the response was made.
+    pub at: DateTime<Utc>,
+    /// The reader's organisation.
+    pub org_id: i64,
+    /// The reader (the token's `sub`; for a webhook, the subscription).
+    pub subject: String,
+    /// The request's `x-request-id` (for a webhook, the message id).
+    pub request_id: String,
+    /// The operation's name, if it had one.
+    pub operation: Option<String>,
+    /// `graphql`, `webhook` or `subscription`.
+    pub via: &'static str,
+    /// The community whose contact was returned.
+    pub community_id: i64,
+}
+
+/// Writes `reads`, in statements of up to 500 rows.
+pub async fn insert(store: &Store, reads: &[Read]) -> AppResult<()> {
+    for chunk in reads.chunks(500) {
+        let rows = chunk.iter().map(|r| pii_access::ActiveModel {
+            at: Set(r.at),
+            organization_id: Set(r.org_id),
+            subject: Set(r.subject.chars().take(200).collect()),
+            request_id: Set(r.request_id.chars().take(100).collect()),
+            operation_name: Set(r.operation.as_ref().map(|o| o.chars().take(200).collect())),
+            via: Set(r.via.to_owned()),
+            community_id: Set(r.community_id),
+            ..Default::default()
+        });
+        pii_access::Entity::insert_many(rows).exec_without_returning(&store.db).await?;
+    }
+    Ok(())
+}
+
+/// Which entries a query asks for.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only reads of this community's contact.
+    pub community_id: Option<i64>,
+    /// Only reads by this subject.
+    pub subject: Option<String>,
+    /// Only reads at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only reads before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The entries of reads made by organisation `org_id` (`None`: every
+/// organisation's) that match `filter`.
+pub fn select(org_id: Option<i64>, filter: &Filter) -> Select<pii_access::Entity> {
+    let mut condition = Condition::all();
+    if let Some(org) = org_id {
+        condition = condition.add(pii_access::Column::OrganizationId.eq(org));
+    }
+    if let Some(id) = filter.community_id {
+        condition = condition.add(pii_access::Column::CommunityId.eq(id));
+    }
+    if let Some(subject) = &filter.subject {
+        condition = condition.add(pii_access::Column::Subject.eq(subject.clone()));
+    }
+    if let Some(from) = filter.from {
+        condition = condition.add(pii_access::Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        condition = condition.add(pii_access::Column::At.lt(to));
+    }
+    pii_access::Entity::find().filter(condition)
+}
+
+/// A page of [`select`], in the order entries were written.
+pub async fn page(
+    store: &Store,
+    org_id: Option<i64>,
+    filter: &Filter,
+    args: &PageArgs,
+) -> AppResult<Page<pii_access::Model>> {
+    keyset::window(args, SORT)?.fetch(&store.db, select(org_id, filter), |_| None, |m| m.id).await
+}
+
+/// Every entry of reads of community `id`'s contact, oldest first.
+pub async fn of_community(store: &Store, id: i64) -> AppResult<Vec<pii_access::Model>> {
+    let filter = Filter { community_id: Some(id), ..Default::default() };
+    Ok(select(None, &filter).order_by_asc(pii_access::Column::Id).all(&store.db).await?)
+}
+
+/// Deletes the entries older than `retention`, and records the purge (when
+/// it deleted anything) in the same transaction. Returns the purge.
+pub async fn purge(store: &Store, retention: std::time::Duration) -> AppResult<Option<audit_purge::Model>> {
+    let at = now();
+    let cutoff = chrono::TimeDelta::from_std(retention)
+        .ok()
+        .and_then(|kept| at.checked_sub_signed(kept))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let tx = store.db.begin().await?;
+    let deleted = pii_access::Entity::delete_many().filter(pii_access::Column::At.lt(cutoff)).exec(&tx).await?;
+    if deleted.rows_affected == 0 {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let purge = audit_purge::ActiveModel {
+        at: Set(at),
+        log: Set("pii_access_log".to_owned()),
+        cutoff: Set(cutoff),
+        deleted: Set(i64::try_from(deleted.rows_affected).unwrap_or(i64::MAX)),
+        ..Default::default()
+    };
+    let purge = audit_purge::Entity::insert(purge).exec_with_returning(&tx).await?;
+    tx.commit().await?;
+    Ok(Some(purge))
+}
+
+/// The most recent purges, newest first.
+pub async fn purges(store: &Store, limit: u64) -> AppResult<Vec<audit_purge::Model>> {
+    Ok(audit_purge::Entity::find().order_by_desc(audit_purge::Column::Id).limit(limit).all(&store.db).await?)
+}

@@ -1,0 +1,24 @@
+//! `pii_access_log`: A response that returned a community's contact, and who received it.
+
+use sea_orm::entity::prelude::*;
+
+/// A response that returned a community's contact, and who received it.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "pii_access_log")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub at: DateTimeUtc,
+    pub organization_id: i64,
+    pub subject: String,
+    pub request_id: String,
+    pub operation_name: Option<String>,
+    pub via: String,
+    pub community_id: i64,
+}
+
+/// Relations are resolved by the API, not through sea-orm.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
