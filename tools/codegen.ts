@@ -24,6 +24,9 @@ const common = {
     DateTime: "string",
     // YYYY-MM-DD.
     Date: "string",
+    // A field's value in a change event's diff (ChangeEvent.diff): any JSON
+    // value, as the API returns that field. Narrow it by `field`.
+    JSON: "unknown",
   },
   // String unions, not TS enums: nothing to emit at run time, and a value the
   // server adds later is just another string (handle it in a default branch).

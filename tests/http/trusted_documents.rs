@@ -12,6 +12,7 @@ on_both!(
     hash_only_requests_over_post_and_get,
     the_codegen_manifest_registers_and_its_hashes_run,
     one_organisations_documents_are_not_anothers,
+    the_command_line_registers_lists_sets_the_mode_and_removes,
 );
 
 /// The manifest GraphQL Code Generator's client preset wrote for
@@ -255,4 +256,55 @@ async fn one_organisations_documents_are_not_anothers(app: TestApp) {
     let (_, body) =
         post_body(&app, &gsb, "application/json", &json!({ "extensions": persisted(&sha256(TIERS)) })).await;
     assert!(body["data"]["stats"]["communitiesByTier"].is_array(), "{body}");
+}
+
+/// Runs `api operations ARGS...` (the real binary) on the test's database.
+fn operations(app: &TestApp, args: &[&str]) -> String {
+    let mut command = std::process::Command::new(black_box_tests::process::api_binary());
+    command
+        .arg("operations")
+        .args(args)
+        .env("APP_ENV", "development")
+        .env("DEMO_DATA", "false")
+        .env("DATABASE_URL", &app.db.url)
+        .env("JWT_SECRET", black_box_tests::SECRET);
+    if let Some(schema) = &app.db.schema {
+        command.env("DATABASE_SCHEMA", schema);
+    }
+    let output = command.output().expect("the api binary runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+async fn the_command_line_registers_lists_sets_the_mode_and_removes(app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("ops-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("tiers.graphql");
+    std::fs::write(&file, TIERS).expect("write");
+    let manifest = dir.join("persisted-documents.json");
+    std::fs::write(&manifest, MANIFEST).expect("write");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_owned();
+    let out = operations(&app, &["register", "--org", "village_fund", &path(&file)]);
+    assert!(out.contains(&sha256(TIERS)) && out.contains("1 registered"), "{out}");
+    let out = operations(&app, &["register", "--org", "VILLAGE_FUND", &path(&manifest)]);
+    assert!(out.contains("registered, 0 already registered"), "{out}");
+    let listed = operations(&app, &["list", "--org", "VILLAGE_FUND"]);
+    assert!(listed.contains(&sha256(TIERS)) && listed.contains("mode OFF"), "{listed}");
+    assert!(operations(&app, &["mode", "--org", "VILLAGE_FUND", "enforce"]).contains("mode ENFORCE"));
+    // The running service applies it within its refresh (5 s).
+    let client = app.token("VILLAGE_FUND", &["communities:read"]);
+    let started = std::time::Instant::now();
+    loop {
+        let body = app.gql(&client, UNLISTED, json!({})).await;
+        if code(&body) == "PERSISTED_QUERY_NOT_IN_LIST" {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "never enforced: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    app.ok(&client, TIERS, json!({})).await;
+    let out = operations(&app, &["remove", "--org", "VILLAGE_FUND", &format!("sha256:{}", sha256(TIERS))]);
+    assert!(out.contains("1 removed"), "{out}");
+    assert!(!operations(&app, &["list", "--org", "VILLAGE_FUND"]).contains(&sha256(TIERS)));
+    std::fs::remove_dir_all(&dir).ok();
 }
