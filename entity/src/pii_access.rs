@@ -1,8 +1,8 @@
-//! `pii_access_log`: A response that returned a community's contact, and who received it.
+//! `pii_access_log`: A response that returned communities' contacts, and who received it.
 
 use sea_orm::entity::prelude::*;
 
-/// A response that returned a community's contact, and who received it.
+/// A response that returned communities' contacts, and who received it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "pii_access_log")]
 pub struct Model {
@@ -14,7 +14,9 @@ pub struct Model {
     pub request_id: String,
     pub operation_name: Option<String>,
     pub via: String,
-    pub community_id: i64,
+    /// The communities' ids between spaces: " 12 45 78 ".
+    pub community_ids: String,
+    pub community_count: i32,
 }
 
 /// Relations are resolved by the API, not through sea-orm.

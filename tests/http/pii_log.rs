@@ -1,5 +1,5 @@
-//! The personal-data access log: every response that returns a community's
-//! contact is recorded (who, which request, which communities, when),
+//! The personal-data access log: every response that returns communities'
+//! contacts is recorded once (who, which request, which communities, when),
 //! whichever path returned it (a direct read, a list answered by the
 //! planner or by the resolvers, a nested read, `node`, `nodes`); a read
 //! refused for lack of scope records nothing; each partner's data-protection
@@ -16,7 +16,7 @@ on_both!(every_path_that_returns_a_contact_is_logged, a_partner_sees_its_own_rea
 
 const LOG: &str = "query($community: ID, $subject: String, $from: DateTime, $to: DateTime) {
   piiAccessLog(communityId: $community, subject: $subject, from: $from, to: $to, first: 100) {
-    totalCount nodes { at organization { code } subject requestId operationName via communityId community { code } } } }";
+    totalCount nodes { at organization { code } subject requestId operationName via communityIds communities { code } } } }";
 
 /// POSTs `query` with `token` under the request id `request_id`.
 async fn read(app: &TestApp, token: &str, request_id: &str, query: &str, variables: Value) -> Value {
@@ -49,15 +49,21 @@ fn contacts_in(value: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
-/// The log entries `officer` sees for `request_id`: the communities.
+/// The communities of the log entries `officer` sees for `request_id`
+/// (there is at most one entry per response).
 async fn logged(app: &TestApp, officer: &str, request_id: &str) -> BTreeSet<String> {
     let data = app.ok(officer, LOG, json!({})).await;
-    data["piiAccessLog"]["nodes"]
+    let entries: Vec<&Value> = data["piiAccessLog"]["nodes"]
         .as_array()
         .expect("nodes")
         .iter()
         .filter(|n| n["requestId"] == request_id)
-        .map(|n| n["communityId"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(entries.len() <= 1, "one entry per response: {data}");
+    entries
+        .iter()
+        .flat_map(|n| n["communityIds"].as_array().cloned().unwrap_or_default())
+        .map(|id| id.as_str().expect("id").to_owned())
         .collect()
 }
 
@@ -127,7 +133,7 @@ async fn every_path_that_returns_a_contact_is_logged(app: TestApp) {
     assert_eq!(entry["subject"], "test-cdd");
     assert_eq!(entry["operationName"], "Direct");
     assert_eq!(entry["via"], "graphql");
-    assert_eq!(entry["community"]["code"], "DEMO-001");
+    assert_eq!(entry["communities"], json!([{ "code": "DEMO-001" }]));
 
     // Refused for lack of communities:pii: nothing is logged.
     let id = request_id();

@@ -1,7 +1,8 @@
 //! Recording reads of personal data without slowing them: every response
-//! that returns a community's contact hands one [`Read`] per community to
-//! this process's writer over an in-memory channel (no await, no I/O on the
-//! request's path), and the writer stores them in batches (one `INSERT` of
+//! that returns communities' contacts hands one [`Read`] (which lists the
+//! communities) to this process's writer over an in-memory channel (no
+//! await, no I/O on the request's path), and the writer stores them in
+//! batches (one `INSERT` of
 //! up to 500 rows for whatever has queued while the previous batch was
 //! written), through a small connection pool of its own, so it never takes
 //! a connection a request waits for. A failed write is retried every second, keeping the batch, so
@@ -17,7 +18,8 @@ use crate::domain::access::Actor;
 use crate::store::Store;
 pub use crate::store::pii_log::Read;
 
-/// What a request tells the log about itself.
+/// What a request tells the log about itself, and the communities whose
+/// contact its resolvers returned (collected, then recorded once).
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
     /// The request's `x-request-id`.
@@ -26,6 +28,22 @@ pub struct RequestMeta {
     pub operation: Option<String>,
     /// `graphql`, `webhook` or `subscription`.
     pub via: &'static str,
+    /// The communities whose contact the response holds so far.
+    pub contacts: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+}
+
+impl RequestMeta {
+    /// Notes that the response holds community `id`'s contact.
+    pub fn returned(&self, id: i64) {
+        if let Ok(mut contacts) = self.contacts.lock() {
+            contacts.insert(id);
+        }
+    }
+
+    /// The communities noted so far, emptied.
+    pub fn take(&self) -> Vec<i64> {
+        self.contacts.lock().map(|mut c| std::mem::take(&mut *c).into_iter().collect()).unwrap_or_default()
+    }
 }
 
 enum Message {
@@ -47,23 +65,31 @@ impl PiiLog {
     }
 
     /// Records that `actor` received the contacts of `communities` in the
-    /// response to the request `meta` describes.
+    /// response to the request `meta` describes (nothing if there are none).
     pub fn record(&self, actor: &Actor, meta: &RequestMeta, communities: impl IntoIterator<Item = i64>) {
-        let at = crate::store::now();
-        for community_id in communities {
-            let read = Read {
-                at,
-                org_id: actor.org_id,
-                subject: actor.subject.clone(),
-                request_id: meta.request_id.clone(),
-                operation: meta.operation.clone(),
-                via: if meta.via.is_empty() { "graphql" } else { meta.via },
-                community_id,
-            };
-            if self.queue.send(Message::Read(read)).is_err() {
-                tracing::error!(community_id, "the personal-data access log's writer has stopped");
-            }
+        let mut community_ids: Vec<i64> = communities.into_iter().collect();
+        if community_ids.is_empty() {
+            return;
         }
+        community_ids.sort_unstable();
+        community_ids.dedup();
+        let read = Read {
+            at: crate::store::now(),
+            org_id: actor.org_id,
+            subject: actor.subject.clone(),
+            request_id: meta.request_id.clone(),
+            operation: meta.operation.clone(),
+            via: if meta.via.is_empty() { "graphql" } else { meta.via },
+            community_ids,
+        };
+        if self.queue.send(Message::Read(read)).is_err() {
+            tracing::error!(request_id = %meta.request_id, "the personal-data access log's writer has stopped");
+        }
+    }
+
+    /// Records the contacts `meta` collected while the request ran.
+    pub fn record_collected(&self, actor: &Actor, meta: &RequestMeta) {
+        self.record(actor, meta, meta.take());
     }
 
     /// Waits until everything recorded so far is stored.

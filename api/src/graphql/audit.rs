@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::pii_access;
 
-use super::communities::{self, Community};
+use super::communities::Community;
 use super::connection::{self, connection};
 use super::context::{Ctx, organization};
 use super::organizations::Organization;
@@ -18,13 +18,13 @@ use crate::error::AppError;
 use crate::governance::pii_log::PiiLog;
 use crate::store::pii_log as store;
 
-/// One response that returned a community's contact: who received it,
-/// through which request, and when.
+/// One response that returned communities' contacts: who received it,
+/// through which request, when, and which communities.
 #[derive(Clone)]
 pub struct PiiAccess(pub Arc<pii_access::Model>);
 
-/// One response that returned a community's contact: who received it,
-/// through which request, and when.
+/// One response that returned communities' contacts: who received it,
+/// through which request, when, and which communities.
 #[Object]
 impl PiiAccess {
     /// When the response was made.
@@ -53,13 +53,17 @@ impl PiiAccess {
     async fn via(&self) -> &str {
         &self.0.via
     }
-    /// The global id of the community whose contact was returned.
-    async fn community_id(&self) -> ID {
-        ID(ids::encode(Kind::Community, self.0.community_id))
+    /// The global ids of the communities whose contact it returned.
+    async fn community_ids(&self) -> Vec<ID> {
+        store::ids_of(&self.0.community_ids).into_iter().map(|id| ID(ids::encode(Kind::Community, id))).collect()
     }
-    /// The community: needs `communities:read` (null and FORBIDDEN without it).
-    async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
-        Ok(communities::load(ctx, self.0.community_id).await?)
+    /// The communities whose contact it returned: needs `communities:read`
+    /// (null and FORBIDDEN without it).
+    async fn communities(&self, ctx: &Context<'_>) -> Result<Option<Vec<Community>>> {
+        ctx.reader(Kind::Community)?;
+        let ids = store::ids_of(&self.0.community_ids);
+        let found = ctx.loaders()?.communities.load_many(ids.iter().copied()).await?;
+        Ok(Some(ids.iter().filter_map(|id| found.get(id).cloned().map(Community)).collect()))
     }
 }
 
@@ -93,7 +97,7 @@ impl AuditQuery {
     async fn pii_access_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reads of this community's contact.")] community_id: Option<ID>,
+        #[graphql(desc = "Only responses that returned this community's contact.")] community_id: Option<ID>,
         #[graphql(desc = "Only reads by this subject (a token's `sub`).")] subject: Option<String>,
         #[graphql(desc = "Only reads at or after this time.")] from: Option<DateTime<Utc>>,
         #[graphql(desc = "Only reads before this time.")] to: Option<DateTime<Utc>>,

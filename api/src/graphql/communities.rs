@@ -107,11 +107,13 @@ impl Community {
         let actor = ctx.actor()?;
         access::may_read_contacts(actor)?;
         if self.0.contact_name.is_some() {
-            // Every contact a response returns is in the access log.
-            let log = ctx.data::<std::sync::Arc<crate::governance::pii_log::PiiLog>>()?;
+            // Every contact a response returns is in the access log: noted
+            // for the request (recorded once when it is answered), or, for
+            // a live subscription's event, recorded now.
             match ctx.data_opt::<crate::governance::pii_log::RequestMeta>() {
-                Some(meta) => log.record(actor, meta, [self.0.id]),
+                Some(meta) => meta.returned(self.0.id),
                 None => {
+                    let log = ctx.data::<std::sync::Arc<crate::governance::pii_log::PiiLog>>()?;
                     let meta = crate::governance::pii_log::RequestMeta { via: "subscription", ..Default::default() };
                     log.record(actor, &meta, [self.0.id]);
                 }

@@ -388,6 +388,7 @@ async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Re
         request_id: request_id.to_owned(),
         operation: request.operation_name.clone().or_else(|| operation_name_in(&request.query)),
         via: "graphql",
+        contacts: Default::default(),
     };
     // A document the schema validated before is kept parsed by the planner.
     let document = state.planner.document(&request);
@@ -409,9 +410,12 @@ async fn execute(state: &AppState, actor: &Actor, mut request: async_graphql::Re
         Some(_) => async_graphql::Response::default(),
         None => {
             let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
-            let request =
-                request.data(actor.clone()).data(Loaders::new(&state.store.db, state.config.batch_window)).data(meta);
+            let request = request
+                .data(actor.clone())
+                .data(Loaders::new(&state.store.db, state.config.batch_window))
+                .data(meta.clone());
             let mut response = state.schema.execute(request).await;
+            state.pii.record_collected(actor, &meta);
             if !is_request_error(&response) {
                 state.planner.validated(&query, operation_name.as_deref());
             }

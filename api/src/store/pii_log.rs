@@ -1,5 +1,6 @@
 //! The personal-data access log in the database: who received which
-//! community's contact, through which request, and when; and the purges of
+//! communities' contacts, through which request, and when (one row per
+//! response, however many contacts it held); and the purges of
 //! entries past their retention (themselves recorded, in `audit_purges`).
 //! Rows are written in batches by [`crate::governance::pii_log`].
 
@@ -17,7 +18,7 @@ use crate::error::AppResult;
 /// The keyset of the log: the order entries were written.
 pub const SORT: SortKey = SortKey::by_id("pii.access.id");
 
-/// One read of one community's contact.
+/// One response's read of communities' contacts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Read {
     /// When the response was made.
@@ -32,8 +33,24 @@ pub struct Read {
     pub operation: Option<String>,
     /// `graphql`, `webhook` or `subscription`.
     pub via: &'static str,
-    /// The community whose contact was returned.
-    pub community_id: i64,
+    /// The communities whose contact was returned, in id order, once each.
+    pub community_ids: Vec<i64>,
+}
+
+/// The stored form of a set of ids: " 12 45 78 ", so one id is found with
+/// `LIKE '% 45 %'` on both engines.
+fn id_list(ids: &[i64]) -> String {
+    let mut out = String::from(" ");
+    for id in ids {
+        out.push_str(&id.to_string());
+        out.push(' ');
+    }
+    out
+}
+
+/// The ids of a stored list.
+pub fn ids_of(list: &str) -> Vec<i64> {
+    list.split_whitespace().filter_map(|id| id.parse().ok()).collect()
 }
 
 /// Writes `reads`, in statements of up to 500 rows.
@@ -46,7 +63,8 @@ pub async fn insert(store: &Store, reads: &[Read]) -> AppResult<()> {
             request_id: Set(r.request_id.chars().take(100).collect()),
             operation_name: Set(r.operation.as_ref().map(|o| o.chars().take(200).collect())),
             via: Set(r.via.to_owned()),
-            community_id: Set(r.community_id),
+            community_ids: Set(id_list(&r.community_ids)),
+            community_count: Set(i32::try_from(r.community_ids.len()).unwrap_or(i32::MAX)),
             ..Default::default()
         });
         pii_access::Entity::insert_many(rows).exec_without_returning(&store.db).await?;
@@ -75,7 +93,7 @@ pub fn select(org_id: Option<i64>, filter: &Filter) -> Select<pii_access::Entity
         condition = condition.add(pii_access::Column::OrganizationId.eq(org));
     }
     if let Some(id) = filter.community_id {
-        condition = condition.add(pii_access::Column::CommunityId.eq(id));
+        condition = condition.add(pii_access::Column::CommunityIds.like(format!("% {id} %")));
     }
     if let Some(subject) = &filter.subject {
         condition = condition.add(pii_access::Column::Subject.eq(subject.clone()));

@@ -80,6 +80,13 @@ pub async fn record(
         "query WebhookRecord($id: ID!) {{ node(id: $id) {{ {} }} }}",
         RECORD_FIELDS.replace("CONTACT", contact)
     );
+    // A contact delivered is a read of personal data, by the subscription.
+    let meta = crate::governance::pii_log::RequestMeta {
+        request_id: message_id.to_owned(),
+        operation: Some("WebhookRecord".to_owned()),
+        via: "webhook",
+        contacts: Default::default(),
+    };
     let request = Request::new(query.as_str())
         .variables(Variables::from_json(json!({ "id": ids::encode(kind, event.entity_id) })))
         .data(actor.clone())
@@ -87,13 +94,11 @@ pub async fn record(
         // One record: there are no sibling fields to wait for, so the
         // loaders run at once instead of after the request batch window.
         .data(Loaders::new(&store.db, std::time::Duration::ZERO))
-        // A contact delivered is a read of personal data, by the subscription.
-        .data(crate::governance::pii_log::RequestMeta {
-            request_id: message_id.to_owned(),
-            operation: Some("WebhookRecord".to_owned()),
-            via: "webhook",
-        });
+        .data(meta.clone());
     let mut response = schema.execute(request).await;
+    if let Some(log) = schema.data::<std::sync::Arc<crate::governance::pii_log::PiiLog>>() {
+        log.record_collected(actor, &meta);
+    }
     crate::graphql::nulls::propagate(&query, None, &mut response);
     let data = response.data.into_json().unwrap_or(Value::Null);
     let errors: Vec<Value> = response
