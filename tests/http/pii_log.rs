@@ -12,7 +12,11 @@ use std::time::Duration;
 use black_box_tests::{Backend, TestApp, code, on_both};
 use serde_json::{Value, json};
 
-on_both!(every_path_that_returns_a_contact_is_logged, a_partner_sees_its_own_reads_and_filters_them,);
+on_both!(
+    every_path_that_returns_a_contact_is_logged,
+    a_partner_sees_its_own_reads_and_filters_them,
+    a_webhook_delivery_that_carries_a_contact_is_logged,
+);
 
 const LOG: &str = "query($community: ID, $subject: String, $from: DateTime, $to: DateTime) {
   piiAccessLog(communityId: $community, subject: $subject, from: $from, to: $to, first: 100) {
@@ -209,4 +213,42 @@ async fn entries_past_their_retention_are_purged_and_the_purge_recorded_sqlite()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_past_their_retention_are_purged_and_the_purge_recorded_postgres() {
     retention(Backend::Postgres).await;
+}
+
+async fn a_webhook_delivery_that_carries_a_contact_is_logged(app: TestApp) {
+    let receiver = black_box_tests::receiver::Receiver::start().await;
+    // A subscription whose token held communities:pii delivers contacts.
+    let manager = app.token("GSB", &["webhooks:manage", "changes:read", "communities:read", "communities:pii"]);
+    app.ok(
+        &manager,
+        "mutation($u: String!) { createWebhookSubscription(input: {url: $u, entityTypes: [\"Community\"]}) { subscription { id } } }",
+        json!({ "u": receiver.url }),
+    )
+    .await;
+    let cdd = app.full("CDD");
+    let data = app.ok(&cdd, "{ community(code: \"DEMO-011\") { id version } }", json!({})).await;
+    app.ok(
+        &cdd,
+        "mutation($id: ID!, $v: Int!) { updateCommunity(input: {id: $id, expectedVersion: $v, households: 321}) { id } }",
+        json!({ "id": data["community"]["id"], "v": data["community"]["version"] }),
+    )
+    .await;
+    let got = receiver.wait_for(1).await;
+    let body = got[0].json();
+    assert_eq!(body["data"]["record"]["contact"]["name"], "บุญมี รักถิ่น", "{body}");
+    let message_id = got[0].id.clone();
+    let officer = app.token("GSB", &["audit:read", "communities:read"]);
+    let data = app.ok(&officer, LOG, json!({})).await;
+    let entry = data["piiAccessLog"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["requestId"] == message_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("no entry for {message_id}: {data}"));
+    assert_eq!(entry["via"], "webhook");
+    // The subscription is the reader; its organisation answers for it.
+    assert!(entry["subject"].as_str().is_some_and(|s| s.starts_with("webhook:")), "{entry}");
+    assert_eq!(entry["organization"]["code"], "GSB");
+    assert_eq!(entry["communities"], json!([{ "code": "DEMO-011" }]));
 }

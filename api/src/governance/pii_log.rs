@@ -1,14 +1,14 @@
 //! Recording reads of personal data without slowing them: every response
 //! that returns communities' contacts hands one [`Read`] (which lists the
 //! communities) to this process's writer over an in-memory channel (no
-//! await, no I/O on the request's path), and the writer stores them in
-//! batches (one `INSERT` of
-//! up to 500 rows for whatever has queued while the previous batch was
-//! written), through a small connection pool of its own, so it never takes
-//! a connection a request waits for. A failed write is retried every second, keeping the batch, so
-//! a database outage delays entries and loses none while the process runs;
-//! on shutdown the process waits for the writer to store what is queued
-//! ([`PiiLog::flush`]).
+//! await, no I/O on the request's path). The writer stores them in batches:
+//! one `INSERT` of up to 500 entries for whatever queued in the 20 ms after
+//! the first, and one commit that does not wait for the disk, through a
+//! small connection pool of its own, so it never takes a connection a
+//! request waits for. A failed write is retried every second, keeping the
+//! batch, so a database outage delays entries and loses none while the
+//! process runs; on shutdown the process waits for the writer to store what
+//! is queued ([`PiiLog::flush`]).
 
 use std::sync::Arc;
 
@@ -101,11 +101,19 @@ impl PiiLog {
     }
 }
 
+/// How long the writer lets entries gather after the first of a batch, so
+/// that under load one statement (and one commit) stores many.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The writer: stores what arrives, in batches, until every sender is gone.
 async fn write(store: Store, mut inbox: mpsc::UnboundedReceiver<Message>) {
     let mut batch: Vec<Read> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = inbox.recv().await {
+        // A flush is answered at once; entries wait a little for company.
+        if matches!(first, Message::Read(_)) {
+            tokio::time::sleep(GATHER).await;
+        }
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {

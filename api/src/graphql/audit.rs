@@ -35,8 +35,8 @@ impl PiiAccess {
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         Ok(Organization(organization(ctx, self.0.organization_id).await?))
     }
-    /// Who received it: the token's `sub` (for a webhook delivery, the
-    /// subscription's).
+    /// Who received it: the token's `sub` (for a webhook delivery,
+    /// `webhook:<subscription>`).
     async fn subject(&self) -> &str {
         &self.0.subject
     }
