@@ -28,6 +28,22 @@ pub async fn record<C: ConnectionTrait>(
     before: Option<Snapshot>,
 ) -> AppResult<()> {
     let after = snapshots::take(conn, kind, id).await?;
+    record_snapshots(conn, actor, operation, kind, id, fields, before, after).await
+}
+
+/// Like [`record`], with the record's "after" given (built by the caller
+/// from what it wrote, where reading it again would cost a query).
+#[allow(clippy::too_many_arguments)]
+pub async fn record_snapshots<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    operation: ChangeOperation,
+    kind: Kind,
+    id: i64,
+    fields: &[&str],
+    before: Option<Snapshot>,
+    after: Snapshot,
+) -> AppResult<()> {
     let (fields, diff) = diff_of(operation, fields, before.as_ref(), &after);
     let subject: String = actor.subject.chars().take(200).collect();
     let row = (operation, kind.name(), id, actor.org_id, subject.as_str(), fields.as_str(), Some(diff));

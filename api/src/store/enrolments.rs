@@ -76,12 +76,13 @@ async fn transition<C: ConnectionTrait>(
     to: EnrolmentStatus,
     actor: &Actor,
     note: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     enrolment_transition::ActiveModel {
         enrolment_id: Set(enrolment_id),
         from_status: Set(from),
         to_status: Set(to),
-        at: Set(now()),
+        at: Set(at),
         by_org: Set(actor.org_id),
         note: Set(note),
         ..Default::default()
@@ -178,7 +179,7 @@ pub async fn nominate_in<C: ConnectionTrait>(conn: &C, actor: &Actor, nomination
     }
     .insert(tx)
     .await?;
-    transition(tx, created.id, None, EnrolmentStatus::Nominated, actor, note).await?;
+    transition(tx, created.id, None, EnrolmentStatus::Nominated, actor, note, now()).await?;
     changes::record(tx, actor, ChangeOperation::Created, Kind::Enrolment, created.id, &["*"], None).await?;
     Ok(created.id)
 }
@@ -212,6 +213,10 @@ pub async fn transition_in<C: ConnectionTrait>(conn: &C, actor: &Actor, change: 
     }
     let from = cur.status;
     lifecycle::check_move("to", ENROLMENT_MOVES, from, change.to)?;
+    // The audit's "before", read before the programme's lock is taken (a
+    // concurrent change of this enrolment fails the version check below,
+    // so this is the state the move replaces).
+    let before = super::snapshots::take(conn, Kind::Enrolment, id).await?;
     // Only a move into a limited programme counts places: those moves take
     // the programme's row lock, so two cannot both take the last place.
     // Other transitions of one programme run side by side.
@@ -223,11 +228,16 @@ pub async fn transition_in<C: ConnectionTrait>(conn: &C, actor: &Actor, change: 
             .ok_or_else(|| AppError::internal("enrolment without programme"))?;
         check_capacity(conn, &p).await?;
     }
-    let before = super::snapshots::take(conn, Kind::Enrolment, id).await?;
     let am = enrolment::ActiveModel { status: Set(change.to), ..Default::default() };
     bump(conn, am, id, cur.version, Kind::Enrolment).await?;
-    transition(conn, id, Some(from), change.to, actor, change.note.clone()).await?;
+    let at = now();
+    transition(conn, id, Some(from), change.to, actor, change.note.clone(), at).await?;
+    // The "after" is the "before" with the move applied: no query while the
+    // programme's row is locked.
+    let after =
+        super::snapshots::enrolment_moved(&before, change.to, from, at, &actor.org_code, change.note.as_deref());
     let fields = ["status", "history"];
-    changes::record(conn, actor, ChangeOperation::Updated, Kind::Enrolment, id, &fields, Some(before)).await?;
+    changes::record_snapshots(conn, actor, ChangeOperation::Updated, Kind::Enrolment, id, &fields, Some(before), after)
+        .await?;
     Ok(())
 }

@@ -304,6 +304,35 @@ async fn curricula<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> AppResult<HashM
         .collect())
 }
 
+/// An enrolment's snapshot after a move from `from` to `to` at `at` by the
+/// organisation `by` (its code) with `note`, from its snapshot `before`:
+/// the status, and the history with the move appended, as the API would
+/// then return them.
+pub fn enrolment_moved(
+    before: &Snapshot,
+    to: crate::domain::enums::EnrolmentStatus,
+    from: crate::domain::enums::EnrolmentStatus,
+    at: chrono::DateTime<chrono::Utc>,
+    by: &str,
+    note: Option<&str>,
+) -> Snapshot {
+    let mut after = before.clone();
+    after.insert("status".to_owned(), Value::String(to.as_str().to_owned()));
+    let mut history = match after.remove("history") {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    history.push(json!({
+        "from": from.as_str(),
+        "to": to.as_str(),
+        "at": self::at(&at),
+        "by": { "code": by },
+        "note": note,
+    }));
+    after.insert("history".to_owned(), Value::Array(history));
+    after
+}
+
 async fn enrolments<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> AppResult<HashMap<i64, Snapshot>> {
     let rows = enrolment::Entity::find().filter(enrolment::Column::Id.is_in(ids.iter().copied())).all(conn).await?;
     let history = enrolment_transition::Entity::find()
