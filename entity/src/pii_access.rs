@@ -17,6 +17,11 @@ pub struct Model {
     /// The communities' ids between spaces: " 12 45 78 ".
     pub community_ids: String,
     pub community_count: i32,
+    /// Every request of the entry between spaces (NULL for one: `request_id`).
+    pub request_ids: Option<String>,
+    pub request_count: i32,
+    /// The last request's time (NULL for one: `at`).
+    pub last_at: Option<DateTimeUtc>,
 }
 
 /// Relations are resolved by the API, not through sea-orm.

@@ -2,8 +2,10 @@
 //! that returns communities' contacts hands one [`Read`] (which lists the
 //! communities) to this process's writer over an in-memory channel (no
 //! await, no I/O on the request's path). The writer stores them in batches:
-//! one `INSERT` of up to 500 entries for whatever queued in the 20 ms after
-//! the first, and one commit that does not wait for the disk, through a
+//! whatever queued in the 20 ms after the first, identical reads (same
+//! organisation, subject, operation, route and communities) merged into one
+//! entry listing their request ids, one `INSERT` of up to 500 entries and
+//! one commit that does not wait for the disk, through a
 //! small connection pool of its own, so it never takes a connection a
 //! request waits for. A failed write is retried every second, keeping the
 //! batch, so a database outage delays entries and loses none while the
@@ -81,6 +83,7 @@ impl PiiLog {
             operation: meta.operation.clone(),
             via: if meta.via.is_empty() { "graphql" } else { meta.via },
             community_ids,
+            more: Vec::new(),
         };
         if self.queue.send(Message::Read(read)).is_err() {
             tracing::error!(request_id = %meta.request_id, "the personal-data access log's writer has stopped");
@@ -124,6 +127,8 @@ async fn write(store: Store, mut inbox: mpsc::UnboundedReceiver<Message>) {
                 next = inbox.try_recv().ok();
             }
         }
+        // Identical reads of the batch become one entry listing their requests.
+        batch = crate::store::pii_log::merge(std::mem::take(&mut batch));
         while !batch.is_empty() {
             match crate::store::pii_log::insert(&store, &batch).await {
                 Ok(()) => batch.clear(),

@@ -55,6 +55,8 @@ pub async fn pii_report(store: &Store, code: &str, retention_days: u64) -> AppRe
                 "organization": org(r.organization_id),
                 "subject": r.subject,
                 "requestId": r.request_id,
+                "requests": r.request_count,
+                "lastAt": r.last_at.map(|at| at.to_rfc3339()),
                 "operationName": r.operation_name,
                 "via": r.via,
             })
@@ -115,12 +117,13 @@ pub fn text(report: &Value) -> String {
     out.push_str(&format!("\nReads of it ({}; kept {} days):\n", reads.len(), s(&report["readsKeptForDays"])));
     for r in &reads {
         out.push_str(&format!(
-            "  {}  {} ({}) via {}, request {}, operation {}\n",
+            "  {}  {} ({}) via {}, request {} ({} in all), operation {}\n",
             s(&r["at"]),
             s(&r["organization"]),
             s(&r["subject"]),
             s(&r["via"]),
             s(&r["requestId"]),
+            s(&r["requests"]),
             s(&r["operationName"])
         ));
     }

@@ -40,9 +40,27 @@ impl PiiAccess {
     async fn subject(&self) -> &str {
         &self.0.subject
     }
-    /// The request's `x-request-id` (for a webhook delivery, its `webhook-id`).
+    /// The first request's `x-request-id` (for a webhook delivery, its
+    /// `webhook-id`).
     async fn request_id(&self) -> &str {
         &self.0.request_id
+    }
+    /// Every request of the entry: identical reads (same organisation,
+    /// subject, operation, route and communities) stored together share one
+    /// entry, in the order they were made.
+    async fn request_ids(&self) -> Vec<String> {
+        match &self.0.request_ids {
+            Some(ids) => ids.split_whitespace().map(str::to_owned).collect(),
+            None => vec![self.0.request_id.clone()],
+        }
+    }
+    /// How many requests the entry holds.
+    async fn request_count(&self) -> i32 {
+        self.0.request_count
+    }
+    /// When the last of them was made (`at` is the first).
+    async fn last_at(&self) -> DateTime<Utc> {
+        self.0.last_at.unwrap_or(self.0.at)
     }
     /// The operation's name, if it had one.
     async fn operation_name(&self) -> Option<&str> {

@@ -35,6 +35,32 @@ pub struct Read {
     pub via: &'static str,
     /// The communities whose contact was returned, in id order, once each.
     pub community_ids: Vec<i64>,
+    /// Identical reads gathered into this one (same organisation, subject,
+    /// operation, route and communities): their request ids, after
+    /// `request_id`, and the last one's time.
+    pub more: Vec<(String, DateTime<Utc>)>,
+}
+
+/// What makes reads identical: organisation, subject, operation, route and
+/// communities.
+type ReadKey = (i64, String, Option<String>, &'static str, Vec<i64>);
+
+/// Identical reads (see [`ReadKey`]) merged into one entry each, in
+/// the order of their first.
+pub fn merge(reads: Vec<Read>) -> Vec<Read> {
+    let mut out: Vec<Read> = Vec::new();
+    let mut index: std::collections::HashMap<ReadKey, usize> = std::collections::HashMap::new();
+    for read in reads {
+        let key = (read.org_id, read.subject.clone(), read.operation.clone(), read.via, read.community_ids.clone());
+        match index.get(&key) {
+            Some(&i) => out[i].more.push((read.request_id, read.at)),
+            None => {
+                index.insert(key, out.len());
+                out.push(read);
+            }
+        }
+    }
+    out
 }
 
 /// The stored form of a set of ids: " 12 45 78 ", so one id is found with
@@ -74,6 +100,16 @@ pub async fn insert(store: &Store, reads: &[Read]) -> AppResult<()> {
             via: Set(r.via.to_owned()),
             community_ids: Set(id_list(&r.community_ids)),
             community_count: Set(i32::try_from(r.community_ids.len()).unwrap_or(i32::MAX)),
+            request_ids: Set((!r.more.is_empty()).then(|| {
+                let mut ids = format!(" {} ", r.request_id);
+                for (id, _) in &r.more {
+                    ids.push_str(id);
+                    ids.push(' ');
+                }
+                ids
+            })),
+            request_count: Set(i32::try_from(1 + r.more.len()).unwrap_or(i32::MAX)),
+            last_at: Set(r.more.last().map(|(_, at)| *at)),
             ..Default::default()
         });
         pii_access::Entity::insert_many(rows).exec_without_returning(&tx).await?;
@@ -162,4 +198,38 @@ pub async fn purge(store: &Store, retention: std::time::Duration) -> AppResult<O
 /// The most recent purges, newest first.
 pub async fn purges(store: &Store, limit: u64) -> AppResult<Vec<audit_purge::Model>> {
     Ok(audit_purge::Entity::find().order_by_desc(audit_purge::Column::Id).limit(limit).all(&store.db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(subject: &str, request: &str, communities: &[i64]) -> Read {
+        Read {
+            at: now(),
+            org_id: 1,
+            subject: subject.to_owned(),
+            request_id: request.to_owned(),
+            operation: Some("Q".to_owned()),
+            via: "graphql",
+            community_ids: communities.to_vec(),
+            more: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn identical_reads_share_an_entry_and_others_do_not() {
+        let merged = merge(vec![
+            read("a", "r1", &[1, 2]),
+            read("b", "r2", &[1, 2]),
+            read("a", "r3", &[1, 2]),
+            read("a", "r4", &[1]),
+        ]);
+        assert_eq!(merged.len(), 3);
+        assert_eq!(merged[0].request_id, "r1");
+        assert_eq!(merged[0].more.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["r3"]);
+        assert!(merged[1].more.is_empty() && merged[2].more.is_empty());
+        assert_eq!(id_list(&[12, 45]), " 12 45 ");
+        assert_eq!(ids_of(" 12 45 "), [12, 45]);
+    }
 }
