@@ -18,20 +18,7 @@ async fn version(app: &TestApp, token: &str, code: &str) -> (String, i64) {
 /// Runs `api pii report --community CODE` (with `extra` arguments) on the
 /// test's database; returns what it printed.
 fn run_report(app: &TestApp, code: &str, extra: &[&str]) -> String {
-    let mut command = std::process::Command::new(black_box_tests::process::api_binary());
-    command
-        .args(["pii", "report", "--community", code])
-        .args(extra)
-        .env("APP_ENV", "development")
-        .env("DEMO_DATA", "false")
-        .env("DATABASE_URL", &app.db.url)
-        .env("JWT_SECRET", black_box_tests::SECRET);
-    if let Some(schema) = &app.db.schema {
-        command.env("DATABASE_SCHEMA", schema);
-    }
-    let output = command.output().expect("the api binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8")
+    app.cli(&[&["pii", "report", "--community", code], extra].concat())
 }
 
 /// The report as JSON.

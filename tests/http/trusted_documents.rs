@@ -260,20 +260,7 @@ async fn one_organisations_documents_are_not_anothers(app: TestApp) {
 
 /// Runs `api operations ARGS...` (the real binary) on the test's database.
 fn operations(app: &TestApp, args: &[&str]) -> String {
-    let mut command = std::process::Command::new(black_box_tests::process::api_binary());
-    command
-        .arg("operations")
-        .args(args)
-        .env("APP_ENV", "development")
-        .env("DEMO_DATA", "false")
-        .env("DATABASE_URL", &app.db.url)
-        .env("JWT_SECRET", black_box_tests::SECRET);
-    if let Some(schema) = &app.db.schema {
-        command.env("DATABASE_SCHEMA", schema);
-    }
-    let output = command.output().expect("the api binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8")
+    app.cli(&[&["operations"], args].concat())
 }
 
 async fn the_command_line_registers_lists_sets_the_mode_and_removes(app: TestApp) {

@@ -209,6 +209,25 @@ impl TestApp {
         api::store::connect::connect(&self.db).await.expect("connect")
     }
 
+    /// Runs the real `api` binary with `args` on this service's database
+    /// (its command line, beside the running service); returns what it
+    /// printed, and fails the test if it failed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut command = std::process::Command::new(process::api_binary());
+        command
+            .args(args)
+            .env("APP_ENV", "development")
+            .env("DEMO_DATA", "false")
+            .env("DATABASE_URL", &self.db.url)
+            .env("JWT_SECRET", SECRET);
+        if let Some(schema) = &self.db.schema {
+            command.env("DATABASE_SCHEMA", schema);
+        }
+        let output = command.output().expect("the api binary runs");
+        assert!(output.status.success(), "api {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("UTF-8")
+    }
+
     /// The global id of the record with `code` (`kind`: community, mou, programme, curriculum).
     pub async fn id_of(&self, kind: &str, code: &str) -> String {
         let query = format!("query($c: String) {{ {kind}(code: $c) {{ id }} }}");
