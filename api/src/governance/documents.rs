@@ -101,15 +101,10 @@ const REGISTRY_FIELDS: &[&str] =
 /// Whether the operation `request` runs selects only the registry's own
 /// root fields (no fragments at its root).
 fn manages_documents(request: &Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, Selection};
+    use async_graphql::parser::types::Selection;
     let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return false };
-    let operation = match (&doc.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
-    };
-    operation.is_some_and(|op| {
-        op.node.selection_set.node.items.iter().all(|s| match &s.node {
+    crate::graphql::operation(&doc, request.operation_name.as_deref()).is_some_and(|op| {
+        op.selection_set.node.items.iter().all(|s| match &s.node {
             Selection::Field(f) => REGISTRY_FIELDS.contains(&f.node.name.node.as_str()),
             _ => false,
         })

@@ -91,6 +91,22 @@ pub fn build(
         .finish()
 }
 
+/// The operation of `document` a request runs, as the spec's GetOperation
+/// picks it: the one named `name`, or the only one; `None` when there is no
+/// such operation (execution then reports why).
+pub fn operation<'a>(
+    document: &'a async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a async_graphql::parser::types::OperationDefinition> {
+    use async_graphql::parser::types::DocumentOperations;
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| &op.node),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
 /// The SDL checked in as `schema.graphql`.
 pub fn sdl() -> String {
     builder().finish().sdl()

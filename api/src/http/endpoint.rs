@@ -4,7 +4,7 @@
 //! budget, execute, stamp every error with the request id, and answer in the
 //! negotiated media type ([`super::media`]) with the status it calls for.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ParseRequestError, ServerError};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
@@ -140,12 +140,7 @@ pub async fn get(
 fn selects_mutation(request: &mut async_graphql::Request) -> bool {
     let name = request.operation_name.clone();
     let Ok(doc) = request.parsed_query() else { return false };
-    let operation = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
-    };
-    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+    crate::graphql::operation(doc, name.as_deref()).is_some_and(|op| op.ty == OperationType::Mutation)
 }
 
 /// Whether a response is a request error: refused before execution (a

@@ -8,9 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Field as AstField, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, Field as AstField, OperationType, Selection, SelectionSet};
 use async_graphql::{InputType, Name, Value, Variables};
 
 use super::fields;
@@ -149,13 +147,7 @@ pub fn plan(
     variables: Variables,
     actor: &Actor,
 ) -> Option<Plan> {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
-        _ => return None,
-    };
-    let operation = &operation.node;
+    let operation = crate::graphql::operation(document, operation_name)?;
     if operation.ty != OperationType::Query || !operation.directives.is_empty() {
         return None;
     }
