@@ -26,6 +26,8 @@ pub struct Model {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
+    /// The names and code folded for search (`api::domain::search_key`).
+    pub search_text: Option<String>,
     pub created_by: i64,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -15,6 +15,8 @@ pub struct Model {
     pub title_th: String,
     pub title_en: Option<String>,
     pub purpose: Option<String>,
+    /// The titles and code folded for search (`api::domain::search_key`).
+    pub search_text: Option<String>,
     pub status: MouStatus,
     pub signed_on: Option<Date>,
     pub starts_on: Option<Date>,

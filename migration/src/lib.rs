@@ -5,6 +5,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod collation;
+
 mod m20260301_000001_reference;
 mod m20260301_000002_communities;
 mod m20260301_000003_mous;
@@ -19,6 +21,7 @@ mod m20261202_000012_trusted_documents;
 mod m20261202_000013_event_diffs;
 mod m20261202_000014_pii_access_log;
 mod m20261202_000015_pii_log_batches;
+mod m20261202_000016_thai_text;
 mod util;
 
 /// All migrations, oldest first.
@@ -42,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_event_diffs::Migration),
             Box::new(m20261202_000014_pii_access_log::Migration),
             Box::new(m20261202_000015_pii_log_batches::Migration),
+            Box::new(m20261202_000016_thai_text::Migration),
         ]
     }
 }

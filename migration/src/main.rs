@@ -4,7 +4,7 @@
 //! sea-orm-cli, which the server does not need.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm_migration::sea_orm::Database;
+use sea_orm_migration::sea_orm::{ConnectOptions, Database};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -18,7 +18,10 @@ async fn main() {
     let Ok(url) = std::env::var("DATABASE_URL") else {
         exit("DATABASE_URL is not set (e.g. sqlite://data/records.db?mode=rwc)");
     };
-    let db = match Database::connect(&url).await {
+    let mut options = ConnectOptions::new(url);
+    // SQLite needs the `thai` collation the name index is built with.
+    options.map_sqlx_sqlite_opts(migration::collation::register);
+    let db = match Database::connect(options).await {
         Ok(db) => db,
         Err(e) => exit(&format!("cannot connect to the database: {e}")),
     };

@@ -19,5 +19,6 @@ mod pii_log;
 mod planned;
 mod programmes;
 mod service;
+mod thai_text;
 mod trusted_documents;
 mod webhooks;

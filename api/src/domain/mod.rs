@@ -7,4 +7,5 @@ pub mod documents;
 pub mod enums;
 pub mod ids;
 pub mod lifecycle;
+pub mod search_key;
 pub mod text;

@@ -5,7 +5,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::keyset::{self, Page, PageArgs, SortKey, SortValue};
-use super::search::{contains_pattern, search_condition};
+use super::search::{self, contains_pattern};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now};
 use crate::domain::access::{self, Actor};
@@ -39,8 +39,8 @@ pub enum OrderField {
 pub fn sort_key(field: OrderField, direction: OrderDirection) -> SortKey {
     let descending = direction == OrderDirection::Desc;
     let (tag, column, value) = match (field, descending) {
-        (OrderField::Name, false) => ("community.name.asc", "name_th", SortValue::Text),
-        (OrderField::Name, true) => ("community.name.desc", "name_th", SortValue::Text),
+        (OrderField::Name, false) => ("community.name.asc", "name_th", SortValue::ThaiText),
+        (OrderField::Name, true) => ("community.name.desc", "name_th", SortValue::ThaiText),
         (OrderField::Code, false) => ("community.code.asc", "code", SortValue::Text),
         (OrderField::Code, true) => ("community.code.desc", "code", SortValue::Text),
         (OrderField::UpdatedAt, false) => ("community.updated.asc", "updated_at", SortValue::Time),
@@ -60,10 +60,7 @@ pub fn filtered(filter: &Filter) -> AppResult<Select<community::Entity>> {
     }
     if let Some(search) = &filter.search {
         let pattern = contains_pattern(search)?;
-        select = select.filter(search_condition(
-            &[community::Column::NameTh, community::Column::NameEn, community::Column::Code],
-            &pattern,
-        ));
+        select = select.filter(search::matches(community::Column::SearchText, &pattern));
     }
     if let Some(category) = filter.award_category {
         select = select.filter(
@@ -206,6 +203,7 @@ pub async fn create_many_in<C: ConnectionTrait>(conn: &C, actor: &Actor, news: &
                 contact_name: Set(contact.0),
                 contact_phone: Set(contact.1),
                 contact_email: Set(contact.2),
+                search_text: Set(Some(search::community_key(&new.name_th, new.name_en.as_deref(), &new.code))),
                 created_by: Set(actor.org_id),
                 version: Set(1),
                 created_at: Set(at),
@@ -347,6 +345,11 @@ async fn apply_changes<C: ConnectionTrait>(
     }
     if let Some(v) = diff(&mut fields, "nameEn", &cur.name_en, changes.name_en.clone()) {
         am.name_en = Set(v);
+    }
+    if fields.iter().any(|f| matches!(*f, "nameTh" | "nameEn")) {
+        let name_th = am.name_th.try_as_ref().unwrap_or(&cur.name_th);
+        let name_en = am.name_en.try_as_ref().unwrap_or(&cur.name_en);
+        am.search_text = Set(Some(search::community_key(name_th, name_en.as_deref(), &cur.code)));
     }
     if let Some(v) = diff(&mut fields, "province", &cur.province_code, changes.province_code.clone()) {
         am.province_code = Set(v);

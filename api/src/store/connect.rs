@@ -29,6 +29,8 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
                 .create_if_missing(true)
+                // Names sort in Thai dictionary order (`ORDER BY name_th COLLATE thai`).
+                .collation(migration::collation::THAI, migration::collation::compare)
         });
     } else {
         let statement_timeout = settings.statement_timeout.as_millis().to_string();
@@ -44,7 +46,13 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
     Database::connect(options).await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, then gives rows without a search key
+/// their key ([`super::search::backfill`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    let filled = super::search::backfill(db).await?;
+    if filled > 0 {
+        tracing::info!(rows = filled, "search keys filled");
+    }
+    Ok(())
 }

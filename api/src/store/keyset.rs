@@ -33,8 +33,11 @@ pub struct PageArgs {
 /// What a sort column holds, so cursor values can be typed back.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SortValue {
-    /// Text (names, codes).
+    /// Text compared by code point (codes).
     Text,
+    /// Thai text in Thai dictionary order (names): the column with the
+    /// `thai` collation (see `migration::collation`).
+    ThaiText,
     /// A timestamp.
     Time,
 
@@ -59,6 +62,19 @@ impl SortKey {
     /// Ordering by id alone, ascending (creation order).
     pub const fn by_id(tag: &'static str) -> SortKey {
         SortKey { tag, column: "id", value: SortValue::IdOnly, descending: false }
+    }
+
+    /// The sort column as SQL (of `table`, when given), collated as the
+    /// ordering compares it.
+    pub fn column_expr(&self, table: Option<&str>) -> SimpleExpr {
+        let column = match table {
+            Some(table) => format!("\"{table}\".\"{}\"", self.column),
+            None => format!("\"{}\"", self.column),
+        };
+        match self.value {
+            SortValue::ThaiText => Expr::cust(format!("{column} COLLATE {}", migration::collation::THAI)),
+            _ => Expr::cust(column),
+        }
     }
 }
 
@@ -188,7 +204,7 @@ impl Window {
         let Some(value) = &cursor.value else {
             return (id, Expr::val(cursor.id));
         };
-        let column = Expr::col(Alias::new(self.key.column).into_iden());
+        let column = self.key.column_expr(None);
         let value: SimpleExpr = match self.key.value {
             SortValue::Time => {
                 let at = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
@@ -226,7 +242,7 @@ impl Window {
         let mut select = self.bounds(select);
         let order = self.read_order();
         if self.key.value != SortValue::IdOnly {
-            select = select.order_by(Expr::col(Alias::new(self.key.column).into_iden()), order.clone());
+            select = select.order_by(self.key.column_expr(None), order.clone());
         }
         select.order_by(Expr::col(Alias::new("id").into_iden()), order).limit(self.limit + 1)
     }

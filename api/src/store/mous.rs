@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::keyset::{self, Page, PageArgs, SortKey};
-use super::search::{contains_pattern, search_condition};
+use super::search::{self, contains_pattern};
 use super::versioned::{bump, check_version, diff};
 use super::{Store, changes, commit_returning, idempotency, now, organizations};
 use crate::domain::access::{self, Actor, MouFacts};
@@ -60,8 +60,7 @@ pub fn filtered(actor: &Actor, filter: &Filter) -> AppResult<Select<mou::Entity>
     }
     if let Some(search) = &filter.search {
         let pattern = contains_pattern(search)?;
-        select =
-            select.filter(search_condition(&[mou::Column::TitleTh, mou::Column::TitleEn, mou::Column::Code], &pattern));
+        select = select.filter(search::matches(mou::Column::SearchText, &pattern));
     }
     Ok(select)
 }
@@ -150,6 +149,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewMou
         title_th: Set(new.title_th.clone()),
         title_en: Set(new.title_en.clone()),
         purpose: Set(new.purpose.clone()),
+        search_text: Set(Some(search::mou_key(&new.title_th, new.title_en.as_deref(), &new.code))),
         status: Set(MouStatus::Draft),
         signed_on: Set(None),
         starts_on: Set(new.starts_on),
@@ -213,6 +213,11 @@ pub async fn update_in<C: ConnectionTrait>(
     }
     if let Some(v) = diff(&mut fields, "titleEn", &cur.title_en, changes.title_en.clone()) {
         am.title_en = Set(v);
+    }
+    if fields.iter().any(|f| matches!(*f, "titleTh" | "titleEn")) {
+        let title_th = am.title_th.try_as_ref().unwrap_or(&cur.title_th);
+        let title_en = am.title_en.try_as_ref().unwrap_or(&cur.title_en);
+        am.search_text = Set(Some(search::mou_key(title_th, title_en.as_deref(), &cur.code)));
     }
     if let Some(v) = diff(&mut fields, "purpose", &cur.purpose, changes.purpose.clone()) {
         am.purpose = Set(v);

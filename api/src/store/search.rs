@@ -1,24 +1,46 @@
 //! Text search and counting shared by the list queries.
+//!
+//! Searchable records keep a search key (`search_text`: their names and code
+//! folded by [`search_key::fold`]); a search folds what the user typed the
+//! same way and matches it as a substring of the key. On PostgreSQL a
+//! trigram index (`pg_trgm`) on `communities.search_text` serves the match.
 
-use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, PaginatorTrait, Select};
+use entity::{community, mou};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Statement, Value,
+};
 
 use super::Store;
+use crate::domain::search_key;
 use crate::domain::text::{self, limits};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
-/// A `LIKE` pattern matching `text` anywhere, with wildcards escaped.
+/// A `LIKE` pattern matching the folded `text` anywhere, with wildcards
+/// escaped.
 pub fn contains_pattern(text: &str) -> AppResult<String> {
-    let text = text::required("search", text, limits::NAME)?.to_lowercase();
+    let text = search_key::fold(&text::required("search", text, limits::NAME)?);
+    if text.is_empty() {
+        return Err(AppError::bad_input("search", "search has nothing to match once marks are set aside"));
+    }
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     Ok(format!("%{escaped}%"))
 }
 
-/// A case-insensitive substring condition on any of `columns`.
-pub fn search_condition<C: ColumnTrait>(columns: &[C], pattern: &str) -> Condition {
-    columns.iter().fold(Condition::any(), |cond, col| {
-        cond.add(Expr::expr(Func::lower(Expr::col(*col))).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
-    })
+/// The condition that a record's search key (`column`) contains `pattern`.
+pub fn matches<C: ColumnTrait>(column: C, pattern: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(Expr::col(column).like(LikeExpr::new(pattern).escape('\\')))
+}
+
+/// A community's search key: its Thai and English names and its code.
+pub fn community_key(name_th: &str, name_en: Option<&str>, code: &str) -> String {
+    search_key::key([Some(name_th), name_en, Some(code)])
+}
+
+/// An MOU's search key: its Thai and English titles and its code.
+pub fn mou_key(title_th: &str, title_en: Option<&str>, code: &str) -> String {
+    search_key::key([Some(title_th), title_en, Some(code)])
 }
 
 /// Counts a selection.
@@ -27,4 +49,75 @@ where
     E::Model: Sync,
 {
     Ok(select.count(&store.db).await? as i64)
+}
+
+/// Rows filled per statement by [`backfill`].
+const BACKFILL_BATCH: u64 = 500;
+
+/// Gives every community and MOU without a search key its key (rows written
+/// before the key existed, or loaded in bulk by SQL such as the benchmark's
+/// generator). Runs at start-up, after the migrations; returns how many rows
+/// it filled.
+pub async fn backfill<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<(i64, String, Option<String>, String)> = community::Entity::find()
+            .select_only()
+            .columns([
+                community::Column::Id,
+                community::Column::NameTh,
+                community::Column::NameEn,
+                community::Column::Code,
+            ])
+            .filter(community::Column::SearchText.is_null())
+            .order_by_asc(community::Column::Id)
+            .limit(BACKFILL_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let keys = rows.iter().map(|(id, th, en, code)| (*id, community_key(th, en.as_deref(), code)));
+        filled += set_keys(db, "communities", keys.collect()).await?;
+    }
+    loop {
+        let rows: Vec<(i64, String, Option<String>, String)> = mou::Entity::find()
+            .select_only()
+            .columns([mou::Column::Id, mou::Column::TitleTh, mou::Column::TitleEn, mou::Column::Code])
+            .filter(mou::Column::SearchText.is_null())
+            .order_by_asc(mou::Column::Id)
+            .limit(BACKFILL_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let keys = rows.iter().map(|(id, th, en, code)| (*id, mou_key(th, en.as_deref(), code)));
+        filled += set_keys(db, "mous", keys.collect()).await?;
+    }
+    Ok(filled)
+}
+
+/// `UPDATE table SET search_text = CASE id WHEN … END WHERE id IN (…)`: one
+/// statement for a batch, on both engines.
+async fn set_keys<C: ConnectionTrait>(db: &C, table: &str, keys: Vec<(i64, String)>) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(keys.len() * 3);
+    let param = |values: &mut Vec<Value>, v: Value| {
+        values.push(v);
+        match backend {
+            DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let mut cases = String::new();
+    for (id, key) in &keys {
+        let (id, key) = (param(&mut values, (*id).into()), param(&mut values, key.clone().into()));
+        cases.push_str(&format!(" WHEN {id} THEN {key}"));
+    }
+    let ids: Vec<String> = keys.iter().map(|(id, _)| param(&mut values, (*id).into())).collect();
+    let sql = format!("UPDATE {table} SET search_text = CASE id{cases} END WHERE id IN ({})", ids.join(", "));
+    Ok(db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected())
 }

@@ -176,7 +176,7 @@ struct Nested<'a> {
 fn root_select(root: &Root) -> AppResult<SelectStatement> {
     let window = root.window;
     let mut select = window.apply(communities::filtered(root.filter)?).select_only().column(community::Column::Id);
-    select = select.column_as(Expr::col((community::Entity, Alias::new(window.key().column))), "sort_value");
+    select = select.column_as(window.key().column_expr(Some("communities")), "sort_value");
     for (i, (_, column)) in root.level.columns.iter().enumerate() {
         select = select.column_as(Expr::col((community::Entity, Alias::new(column.name))), format!("v{i}"));
     }
@@ -190,7 +190,7 @@ fn root_row(row: &QueryResult, offset: usize, root: &Root) -> AppResult<(Option<
         // Only cursors read it.
         _ if !root.level.cursors => None,
         SortValue::IdOnly => None,
-        SortValue::Text => row.try_get_by_index::<Option<String>>(offset + 1)?,
+        SortValue::Text | SortValue::ThaiText => row.try_get_by_index::<Option<String>>(offset + 1)?,
         SortValue::Time => {
             row.try_get_by_index::<Option<DateTime<Utc>>>(offset + 1)?.as_ref().and_then(keyset::time_value)
         }
