@@ -1,12 +1,18 @@
 // The GraphiQL playground, bundled with esbuild into the service (no CDN).
-// The page sets window.PLAYGROUND_CONFIG: the endpoint and, in development,
-// the headers editor's initial content (a read-only demo token).
+// The page sets window.PLAYGROUND_CONFIG: the endpoint, the default query
+// and, in development, the headers editor's initial content (a read-only demo
+// token). For analysts: the Explorer (build a query by ticking fields), the
+// saved examples as tabs and the Download bar under the result (plugins.jsx).
 import React from "react";
 import { createRoot } from "react-dom/client";
 import { GraphiQL } from "graphiql";
+import { explorerPlugin } from "@graphiql/plugin-explorer";
 import { createClient } from "graphql-ws";
 import { parse, getOperationAST } from "graphql";
 import "graphiql/graphiql.css";
+import "@graphiql/plugin-explorer/dist/style.css";
+import examples from "./examples.js";
+import { DownloadBar, exampleTab, examplesPlugin } from "./plugins.jsx";
 
 const config = window.PLAYGROUND_CONFIG || {};
 const endpoint = config.endpoint || "/graphql";
@@ -47,13 +53,25 @@ async function fetcher(params, options) {
   return response.json();
 }
 
+// The first tab holds the query from the address (?query=) or the default
+// one, the next ones the saved examples. (A browser that has used the
+// playground before gets its stored tabs back instead.)
 const search = new URLSearchParams(window.location.search);
+const defaultTabs = [{ query: search.get("query") || config.defaultQuery }, ...examples.map(exampleTab)];
+const plugins = [explorerPlugin(), examplesPlugin];
+
 createRoot(document.getElementById("graphiql")).render(
   <GraphiQL
     fetcher={fetcher}
+    plugins={plugins}
     defaultHeaders={config.headers || '{\n  "Authorization": "Bearer <paste your token>"\n}'}
-    defaultQuery={search.get("query") || config.defaultQuery}
+    defaultQuery={config.defaultQuery}
+    defaultTabs={defaultTabs}
     defaultEditorToolsVisibility="headers"
     shouldPersistHeaders={false}
-  />,
+  >
+    <GraphiQL.Footer>
+      <DownloadBar />
+    </GraphiQL.Footer>
+  </GraphiQL>,
 );
