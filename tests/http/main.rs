@@ -1,6 +1,7 @@
 //! Black-box tests: the real service over HTTP, on SQLite and PostgreSQL.
 
 mod access;
+mod aggregates;
 mod audit;
 mod batching;
 mod changes;

@@ -7,5 +7,6 @@ pub mod documents;
 pub mod enums;
 pub mod ids;
 pub mod lifecycle;
+pub mod regions;
 pub mod search_key;
 pub mod text;

@@ -11,6 +11,7 @@ use super::organizations::{Organization, Province};
 use crate::domain::access;
 use crate::domain::enums::{AwardCategory, OrderDirection, TourismTier};
 use crate::domain::ids::{self, Kind};
+use crate::domain::regions::Region;
 use crate::error::AppError;
 use crate::graphql::inputs::{ClassifyCommunityInput, CreateCommunityInput, UpdateCommunityInput};
 use crate::store::communities::{self as store, OrderField};
@@ -167,12 +168,18 @@ pub struct CommunityFilter {
     pub tiers: Option<Vec<TourismTier>>,
     /// Communities in any of these provinces (ISO codes).
     pub province_codes: Option<Vec<String>>,
-    /// A substring of nameTh, nameEn or code (case-insensitive).
+    /// Communities in any of these regions.
+    pub regions: Option<Vec<Region>>,
+    /// A substring of nameTh, nameEn or code. Case, tone marks and other
+    /// diacritics (่ ้ ๊ ๋ ็ ์, é) and NFC or NFD forms make no difference.
     pub search: Option<String>,
     /// Communities with an award of this category.
     pub award_category: Option<AwardCategory>,
     /// A programme id: communities with a live enrolment in it.
     pub enrolled_in: Option<ID>,
+    /// True: communities that have not joined any programme (no enrolment,
+    /// or only WITHDRAWN or DECLINED ones); false: those that have.
+    pub not_enrolled: Option<bool>,
 }
 
 /// What to order communities by.
@@ -210,6 +217,8 @@ pub fn list_query(
         search: filter.search,
         award_category: filter.award_category,
         enrolled_in,
+        not_enrolled: filter.not_enrolled,
+        region_provinces: filter.regions.map(|regions| Region::province_codes(&regions)),
     };
     let (field, direction) = match order_by {
         Some(o) => (o.field, o.direction),

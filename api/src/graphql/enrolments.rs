@@ -11,7 +11,7 @@ use super::context::{Ctx, organization};
 use super::curricula::{self, Curriculum};
 use super::organizations::Organization;
 use super::programmes::{self, Programme};
-use crate::domain::enums::EnrolmentStatus;
+use crate::domain::enums::{EnrolmentStatus, ProgrammeTheme};
 use crate::domain::ids::{self, Kind};
 use crate::error::AppError;
 use crate::graphql::inputs::{NominateCommunityInput, TransitionEnrolmentInput};
@@ -113,6 +113,10 @@ pub struct EnrolmentFilter {
     pub programme_id: Option<ID>,
     /// Enrolments of this community.
     pub community_id: Option<ID>,
+    /// Enrolments following this curriculum.
+    pub curriculum_id: Option<ID>,
+    /// Enrolments in programmes of any of these themes.
+    pub themes: Option<Vec<ProgrammeTheme>>,
 }
 
 impl TryFrom<EnrolmentFilter> for store::Filter {
@@ -129,6 +133,11 @@ impl TryFrom<EnrolmentFilter> for store::Filter {
                 .community_id
                 .map(|id| ids::decode(Kind::Community, &id, "filter.communityId"))
                 .transpose()?,
+            curriculum_id: f
+                .curriculum_id
+                .map(|id| ids::decode(Kind::Curriculum, &id, "filter.curriculumId"))
+                .transpose()?,
+            themes: f.themes,
         })
     }
 }

@@ -38,6 +38,12 @@ const LISTS: &[&str] = &[
     "communitiesByProvince",
     "enrolmentsByStatus",
 ];
+/// Aggregate fields: the database reads every row the filter admits, so
+/// each costs this much on top of its selection.
+const AGGREGATES: &[&str] = &["communityAggregate", "enrolmentAggregate", "programmeAggregate"];
+pub const AGGREGATE_COST: usize = 100;
+/// An aggregate's `groups`, estimated at this many groups.
+const GROUPS_ESTIMATE: usize = 100;
 /// The cap on nesting (fields and fragments) the analysis follows; deeper
 /// documents are refused by async-graphql's own recursion check (32 levels).
 const MAX_WALK: usize = 64;
@@ -82,6 +88,9 @@ impl Walker<'_> {
         if CONNECTIONS.contains(&name) && field.arguments.iter().all(|(n, _)| n.node.as_str() != "id") {
             return 20;
         }
+        if name == "groups" {
+            return GROUPS_ESTIMATE;
+        }
         if LISTS.contains(&name) || CONNECTIONS.contains(&name) {
             return LIST_ESTIMATE;
         }
@@ -117,6 +126,9 @@ impl Walker<'_> {
                         let inner = self.cost(&field.selection_set.node, level + 1, fragments);
                         total =
                             total.saturating_add(1usize.saturating_add(self.multiplier(field).saturating_mul(inner)));
+                        if AGGREGATES.contains(&field.name.node.as_str()) {
+                            total = total.saturating_add(AGGREGATE_COST);
+                        }
                     }
                 }
                 Selection::InlineFragment(inline) => {

@@ -1,5 +1,6 @@
 //! The GraphQL schema: one module per domain, merged into the roots.
 
+pub mod aggregates;
 pub mod audit;
 pub mod changes;
 pub mod communities;
@@ -41,6 +42,7 @@ pub struct Query(
     enrolments::EnrolmentQuery,
     changes::ChangeQuery,
     stats::StatsQuery,
+    aggregates::AggregateQuery,
     webhooks::WebhookQuery,
     trusted_documents::TrustedDocumentQuery,
     audit::AuditQuery,

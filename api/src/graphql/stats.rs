@@ -46,6 +46,7 @@ fn count(n: i64) -> i32 {
 #[Object]
 impl Stats {
     /// Communities per tier: needs `communities:read` (null and FORBIDDEN without it).
+    #[graphql(deprecation = "Use communityAggregate(groupBy: [TIER]), which also takes filters and sums households.")]
     async fn communities_by_tier(&self, ctx: &Context<'_>) -> Result<Option<Vec<TierCount>>> {
         ctx.reader(Kind::Community)?;
         let rows = stats::communities_by_tier(ctx.store()?).await?;
@@ -53,6 +54,9 @@ impl Stats {
     }
 
     /// Communities per province, provinces with none left out: needs `communities:read` (null and FORBIDDEN without it).
+    #[graphql(
+        deprecation = "Use communityAggregate(groupBy: [PROVINCE]), which also takes filters and sums households."
+    )]
     async fn communities_by_province(&self, ctx: &Context<'_>) -> Result<Option<Vec<ProvinceCount>>> {
         ctx.reader(Kind::Community)?;
         let provinces = ctx.provinces()?;
@@ -70,6 +74,9 @@ impl Stats {
     }
 
     /// Enrolments per status, of one programme or all: needs `enrolments:read` (null and FORBIDDEN without it).
+    #[graphql(
+        deprecation = "Use enrolmentAggregate(filter: {programmeId: ...}, groupBy: [STATUS]), which also groups by month, province or partner."
+    )]
     async fn enrolments_by_status(
         &self,
         ctx: &Context<'_>,
@@ -93,6 +100,7 @@ pub struct StatsQuery;
 #[Object]
 impl StatsQuery {
     /// Grouped counts for analysts.
+    #[graphql(deprecation = "Use communityAggregate and enrolmentAggregate: filters, two dimensions, sums.")]
     async fn stats(&self, ctx: &Context<'_>) -> Result<Stats> {
         ctx.actor()?;
         Ok(Stats)

@@ -25,6 +25,11 @@ pub struct Filter {
     pub award_category: Option<AwardCategory>,
     /// A programme id: communities with a live enrolment in it.
     pub enrolled_in: Option<i64>,
+    /// `Some(true)`: communities with no live enrolment in any programme;
+    /// `Some(false)`: those with one.
+    pub not_enrolled: Option<bool>,
+    /// The provinces of the regions asked for (ISO codes).
+    pub region_provinces: Option<Vec<String>>,
 }
 
 /// The orderings of the community list.
@@ -58,6 +63,9 @@ pub fn filtered(filter: &Filter) -> AppResult<Select<community::Entity>> {
     if let Some(codes) = &filter.province_codes {
         select = select.filter(community::Column::ProvinceCode.is_in(codes.iter().map(|c| c.trim().to_uppercase())));
     }
+    if let Some(codes) = &filter.region_provinces {
+        select = select.filter(community::Column::ProvinceCode.is_in(codes.iter().cloned()));
+    }
     if let Some(search) = &filter.search {
         let pattern = contains_pattern(search)?;
         select = select.filter(search::matches(community::Column::SearchText, &pattern));
@@ -72,6 +80,18 @@ pub fn filtered(filter: &Filter) -> AppResult<Select<community::Entity>> {
                     .to_owned(),
             ),
         );
+    }
+    if let Some(not_enrolled) = filter.not_enrolled {
+        let live = Query::select()
+            .column(enrolment::Column::CommunityId)
+            .from(enrolment::Entity)
+            .and_where(enrolment::Column::Status.is_not_in(ENDED_STATUSES.map(|s| s.as_str())))
+            .to_owned();
+        select = select.filter(if not_enrolled {
+            community::Column::Id.not_in_subquery(live)
+        } else {
+            community::Column::Id.in_subquery(live)
+        });
     }
     if let Some(programme) = filter.enrolled_in {
         select = select.filter(

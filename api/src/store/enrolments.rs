@@ -1,6 +1,7 @@
 //! Enrolments: nominations and status moves, with their rules.
 
 use entity::{community, enrolment, enrolment_transition, programme, programme_curriculum};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
 };
@@ -10,7 +11,7 @@ use super::versioned::{bump, check_version};
 use super::{Store, changes, commit_returning, idempotency, lock_row, now, programmes};
 use crate::domain::access::{self, Actor, ProgrammeFacts};
 use crate::domain::commands::{EnrolmentMove, Nomination};
-use crate::domain::enums::{self, ChangeOperation, EnrolmentStatus, ProgrammeStatus, TourismTier};
+use crate::domain::enums::{self, ChangeOperation, EnrolmentStatus, ProgrammeStatus, ProgrammeTheme, TourismTier};
 use crate::domain::ids::Kind;
 use crate::domain::lifecycle::{self, CAPACITY_STATUSES, ENDED_STATUSES, ENROLMENT_MOVES};
 
@@ -25,6 +26,10 @@ pub struct Filter {
     pub statuses: Option<Vec<EnrolmentStatus>>,
     pub programme_id: Option<i64>,
     pub community_id: Option<i64>,
+    /// Enrolments following this curriculum.
+    pub curriculum_id: Option<i64>,
+    /// Enrolments in programmes of any of these themes.
+    pub themes: Option<Vec<ProgrammeTheme>>,
 }
 
 /// The filtered selection.
@@ -38,6 +43,20 @@ pub fn filtered(filter: &Filter) -> Select<enrolment::Entity> {
     }
     if let Some(id) = filter.community_id {
         select = select.filter(enrolment::Column::CommunityId.eq(id));
+    }
+    if let Some(id) = filter.curriculum_id {
+        select = select.filter(enrolment::Column::CurriculumId.eq(id));
+    }
+    if let Some(themes) = &filter.themes {
+        select = select.filter(
+            enrolment::Column::ProgrammeId.in_subquery(
+                Query::select()
+                    .column(programme::Column::Id)
+                    .from(programme::Entity)
+                    .and_where(programme::Column::Theme.is_in(themes.iter().map(|t| t.as_str())))
+                    .to_owned(),
+            ),
+        );
     }
     select
 }

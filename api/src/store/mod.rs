@@ -3,6 +3,7 @@
 //! Writes run in one transaction each, together with their change event
 //! (and idempotency key), so a mutation commits whole or not at all.
 
+pub mod aggregates;
 pub mod budget;
 pub mod changes;
 pub mod communities;
