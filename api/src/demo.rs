@@ -18,10 +18,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
-use entity::{mou, organization};
+use chrono::{Duration, NaiveDate, Utc};
+use entity::{enrolment, enrolment_transition, mou, organization};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqliteTransactionMode,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 
@@ -695,7 +697,9 @@ impl Seeder<'_> {
         programmes: &HashMap<&'static str, i64>,
         curricula: &HashMap<&'static str, i64>,
     ) -> AppResult<()> {
-        for (community_code, programme_code, curriculum_code, nominator, path, note) in ENROLMENTS {
+        for (index, (community_code, programme_code, curriculum_code, nominator, path, note)) in
+            ENROLMENTS.into_iter().enumerate()
+        {
             let lead = PROGRAMMES
                 .iter()
                 .find(|p| p.code == programme_code)
@@ -714,7 +718,40 @@ impl Seeder<'_> {
                 let change = EnrolmentMove { id, expected_version: None, to, note: note_on(step) };
                 enrolments::transition_in(self.txn, &self.orgs.actor(by), &change).await?;
             }
+            self.date_enrolment(id, index).await?;
         }
+        Ok(())
+    }
+
+    /// Dates enrolment `id`, the `index`th of [`ENROLMENTS`], in the story's
+    /// year: nominations from 11 January 2021, one every 23 days, and each
+    /// later step 30 days after the one before. (The write path stamps them
+    /// with the time of loading, which would put every nomination of the
+    /// demo in one month, with nothing for month-by-month figures to show.)
+    async fn date_enrolment(&self, id: i64, index: usize) -> AppResult<()> {
+        let start = ymd(2021, 1, 11).and_hms_opt(3, 0, 0).unwrap_or_default().and_utc();
+        let nominated = start + Duration::days(23 * index as i64);
+        let steps = enrolment_transition::Entity::find()
+            .filter(enrolment_transition::Column::EnrolmentId.eq(id))
+            .order_by_asc(enrolment_transition::Column::Id)
+            .all(self.txn)
+            .await?;
+        let mut at = nominated;
+        for (step, transition) in steps.iter().enumerate() {
+            at = nominated + Duration::days(30 * step as i64);
+            enrolment_transition::Entity::update_many()
+                .col_expr(enrolment_transition::Column::At, Expr::value(at))
+                .filter(enrolment_transition::Column::Id.eq(transition.id))
+                .exec(self.txn)
+                .await?;
+        }
+        enrolment::Entity::update_many()
+            .col_expr(enrolment::Column::NominatedAt, Expr::value(nominated))
+            .col_expr(enrolment::Column::CreatedAt, Expr::value(nominated))
+            .col_expr(enrolment::Column::UpdatedAt, Expr::value(at))
+            .filter(enrolment::Column::Id.eq(id))
+            .exec(self.txn)
+            .await?;
         Ok(())
     }
 }

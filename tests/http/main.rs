@@ -2,6 +2,7 @@
 
 mod access;
 mod aggregates;
+mod analysts_doc;
 mod audit;
 mod batching;
 mod changes;

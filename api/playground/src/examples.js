@@ -1,11 +1,13 @@
 // Saved example queries for the analysts' questions. The playground opens
 // each as a tab (titled by its operation name, with `title` as a comment on
 // top) and lists them in the Examples pane. Each is { title, query,
-// variables? }, variables as a plain object.
+// variables? }, variables as a plain object written as JSON (the analysts'
+// guide test, tests/http/analysts_doc.rs, runs every example through the
+// API on the demo data).
 export default [
   {
     title: "Tier C communities in a province that have not joined a programme",
-    query: `query TierCNotEnrolled($province: String!) {
+    query: `query TierCNotJoined($province: String!) {
   communities(
     first: 100
     filter: { tiers: [C], provinceCodes: [$province], notEnrolled: true }
@@ -16,7 +18,7 @@ export default [
   }
 }
 `,
-    variables: { province: "NAN" },
+    variables: { "province": "TH-57" },
   },
   {
     title: "Enrolments month by month",
@@ -30,12 +32,18 @@ export default [
   {
     title: "Households the finance curriculum has reached, by province and by partner",
     query: `query FinanceReach {
-  enrolmentAggregate(filter: { theme: FINANCE }, groupBy: [PROVINCE, NOMINATING_PARTNER]) {
-    groups {
-      key { province { nameEn } nominatingPartner { code } }
-      count
-      households
-    }
+  byProvince: enrolmentAggregate(
+    filter: { themes: [COMMUNITY_FINANCE], statuses: [ENROLLED, IN_PROGRESS, COMPLETED] }
+    groupBy: [PROVINCE]
+  ) {
+    total { communities households }
+    groups { key { province { nameEn } } communities households }
+  }
+  byPartner: enrolmentAggregate(
+    filter: { themes: [COMMUNITY_FINANCE], statuses: [ENROLLED, IN_PROGRESS, COMPLETED] }
+    groupBy: [NOMINATING_PARTNER]
+  ) {
+    groups { key { nominatingPartner { code } } communities households }
   }
 }
 `,

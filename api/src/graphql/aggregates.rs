@@ -95,15 +95,20 @@ fn regions(mut groups: Vec<Group>, keys: &[KeyKind]) -> Vec<Group> {
     merged
 }
 
-/// Orders groups by their keys, groups without a value last.
+/// Orders groups by their keys (ids as numbers, so in creation order),
+/// groups without a value last.
 fn sorted(mut groups: Vec<Group>) -> Vec<Group> {
+    fn order(x: &Option<String>, y: &Option<String>) -> std::cmp::Ordering {
+        match (x, y) {
+            (Some(x), Some(y)) => match (x.parse::<i64>(), y.parse::<i64>()) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => x.cmp(y),
+            },
+            _ => x.is_none().cmp(&y.is_none()),
+        }
+    }
     groups.sort_by(|a, b| {
-        a.keys
-            .iter()
-            .zip(&b.keys)
-            .map(|(x, y)| (x.is_none(), x).cmp(&(y.is_none(), y)))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
+        a.keys.iter().zip(&b.keys).map(|(x, y)| order(x, y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
     });
     groups
 }
