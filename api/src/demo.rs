@@ -23,8 +23,7 @@ use entity::{enrolment, enrolment_transition, mou, organization};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::domain::access::{self, Actor, EnrolmentMover, Scope};

@@ -26,7 +26,7 @@ async fn ids(db: &DatabaseConnection, sql: &str) -> Vec<i64> {
         .await
         .expect(sql)
         .iter()
-        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+        .map(|r| r.try_get_by_index::<i64>(0).expect("generated data"))
         .collect()
 }
 
@@ -61,7 +61,7 @@ async fn generate(app: &TestApp) {
     let orgs = ids(&db, "SELECT id FROM organizations ORDER BY id").await;
     let programmes = ids(&db, "SELECT id FROM programmes ORDER BY id").await;
     let curricula = ids(&db, "SELECT id FROM curricula ORDER BY id").await;
-    let start: DateTime<Utc> = "2024-01-31T10:00:00Z".parse().unwrap();
+    let start: DateTime<Utc> = "2024-01-31T10:00:00Z".parse().expect("generated data");
     for i in 0..240i64 {
         let tier = ["A", "B", "C", "D", ""][i as usize % 5];
         let households = if i % 7 == 0 { None } else { Some(40 + (i * 13) % 400) };
@@ -125,15 +125,15 @@ async fn enrolment_rows(db: &DatabaseConnection) -> Vec<Row> {
                JOIN organizations o ON o.id = e.nominated_by JOIN programmes p ON p.id = e.programme_id";
     db.query_all_raw(Statement::from_string(backend, sql))
         .await
-        .unwrap()
+        .expect("generated data")
         .iter()
         .map(|r| Row {
-            community: r.try_get_by_index(0).unwrap(),
-            province: r.try_get_by_index(1).unwrap(),
-            households: r.try_get_by_index::<Option<i32>>(2).unwrap().map(i64::from),
-            partner: r.try_get_by_index(3).unwrap(),
-            theme: r.try_get_by_index(4).unwrap(),
-            nominated: r.try_get_by_index(5).unwrap(),
+            community: r.try_get_by_index(0).expect("generated data"),
+            province: r.try_get_by_index(1).expect("generated data"),
+            households: r.try_get_by_index::<Option<i32>>(2).expect("generated data").map(i64::from),
+            partner: r.try_get_by_index(3).expect("generated data"),
+            theme: r.try_get_by_index(4).expect("generated data"),
+            nominated: r.try_get_by_index(5).expect("generated data"),
         })
         .collect()
 }
@@ -167,10 +167,10 @@ fn thai_month(t: DateTime<Utc>) -> String {
 
 fn group_figures(g: &Value) -> Figures {
     Figures {
-        count: g["count"].as_i64().unwrap(),
-        communities: g["communities"].as_i64().unwrap(),
-        households: g["households"].as_i64().unwrap(),
-        reported: g["householdsReported"].as_i64().unwrap(),
+        count: g["count"].as_i64().expect("generated data"),
+        communities: g["communities"].as_i64().expect("generated data"),
+        households: g["households"].as_i64().expect("generated data"),
+        reported: g["householdsReported"].as_i64().expect("generated data"),
     }
 }
 
@@ -190,7 +190,7 @@ async fn enrolment_figures_match_the_rows_by_province_and_thai_month(app: TestAp
     for r in &rows {
         expected.entry((r.province.clone(), thai_month(r.nominated))).or_default().push(r);
     }
-    let groups = data["enrolmentAggregate"]["groups"].as_array().unwrap();
+    let groups = data["enrolmentAggregate"]["groups"].as_array().expect("generated data");
     assert_eq!(groups.len(), expected.len());
     // Ordered by key: province code, then month.
     for (g, ((province, month), rows)) in groups.iter().zip(&expected) {
@@ -228,33 +228,33 @@ async fn community_figures_match_direct_sql_by_tier_region_and_quarter(app: Test
     let mut by_sql: Vec<(Option<String>, i64, i64, i64)> = db
         .query_all_raw(Statement::from_string(backend, sql))
         .await
-        .unwrap()
+        .expect("generated data")
         .iter()
         .map(|r| {
             (
-                r.try_get_by_index(0).unwrap(),
-                r.try_get_by_index(1).unwrap(),
-                r.try_get_by_index(2).unwrap(),
-                r.try_get_by_index(3).unwrap(),
+                r.try_get_by_index(0).expect("generated data"),
+                r.try_get_by_index(1).expect("generated data"),
+                r.try_get_by_index(2).expect("generated data"),
+                r.try_get_by_index(3).expect("generated data"),
             )
         })
         .collect();
     by_sql.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
     let by_api: Vec<(Option<String>, i64, i64, i64)> = data["communityAggregate"]["groups"]
         .as_array()
-        .unwrap()
+        .expect("generated data")
         .iter()
         .map(|g| {
             (
                 g["key"]["tier"].as_str().map(str::to_owned),
-                g["count"].as_i64().unwrap(),
-                g["households"].as_i64().unwrap(),
-                g["householdsReported"].as_i64().unwrap(),
+                g["count"].as_i64().expect("generated data"),
+                g["households"].as_i64().expect("generated data"),
+                g["householdsReported"].as_i64().expect("generated data"),
             )
         })
         .collect();
     assert_eq!(by_api, by_sql);
-    assert_eq!(by_api.last().unwrap().0, None, "unclassified communities come last");
+    assert_eq!(by_api.last().expect("generated data").0, None, "unclassified communities come last");
 
     // Tier C by region: the list's filter, and regions add their provinces up.
     let data = app
@@ -267,8 +267,8 @@ async fn community_figures_match_direct_sql_by_tier_region_and_quarter(app: Test
     let sql = "SELECT province_code, COUNT(*), CAST(COALESCE(SUM(households), 0) AS BIGINT) FROM communities \
                WHERE tourism_tier = 'C' AND code LIKE 'AG-%' GROUP BY province_code";
     let mut regions: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for r in db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap() {
-        let province: String = r.try_get_by_index(0).unwrap();
+    for r in db.query_all_raw(Statement::from_string(backend, sql)).await.expect("generated data") {
+        let province: String = r.try_get_by_index(0).expect("generated data");
         let region = match province.as_str() {
             "TH-57" | "TH-50" => "NORTH",
             "TH-40" => "NORTHEAST",
@@ -278,19 +278,22 @@ async fn community_figures_match_direct_sql_by_tier_region_and_quarter(app: Test
             other => panic!("a province this test does not place: {other}"),
         };
         let e = regions.entry(region).or_default();
-        e.0 += r.try_get_by_index::<i64>(1).unwrap();
-        e.1 += r.try_get_by_index::<i64>(2).unwrap();
+        e.0 += r.try_get_by_index::<i64>(1).expect("generated data");
+        e.1 += r.try_get_by_index::<i64>(2).expect("generated data");
     }
-    let groups = data["communityAggregate"]["groups"].as_array().unwrap();
+    let groups = data["communityAggregate"]["groups"].as_array().expect("generated data");
     let by_api: BTreeMap<&str, (i64, i64)> = groups
         .iter()
         .map(|g| {
-            (g["key"]["region"].as_str().unwrap(), (g["count"].as_i64().unwrap(), g["households"].as_i64().unwrap()))
+            (
+                g["key"]["region"].as_str().expect("generated data"),
+                (g["count"].as_i64().expect("generated data"), g["households"].as_i64().expect("generated data")),
+            )
         })
         .collect();
     assert_eq!(by_api, regions);
     let total: i64 = regions.values().map(|v| v.0).sum();
-    assert_eq!(data["communityAggregate"]["total"]["count"].as_i64().unwrap(), total);
+    assert_eq!(data["communityAggregate"]["total"]["count"].as_i64().expect("generated data"), total);
     // The same filter on the list agrees.
     let list = app
         .ok(
@@ -299,7 +302,7 @@ async fn community_figures_match_direct_sql_by_tier_region_and_quarter(app: Test
             json!({}),
         )
         .await;
-    assert_eq!(list["communities"]["totalCount"].as_i64().unwrap(), regions["NORTH"].0);
+    assert_eq!(list["communities"]["totalCount"].as_i64().expect("generated data"), regions["NORTH"].0);
 
     // Quarters of the Thai calendar, with a second dimension.
     let data = app
@@ -311,21 +314,27 @@ async fn community_figures_match_direct_sql_by_tier_region_and_quarter(app: Test
         .await;
     let sql = "SELECT created_at, tourism_tier FROM communities";
     let mut expected: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
-    for r in db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap() {
-        let at: DateTime<Utc> = r.try_get_by_index(0).unwrap();
+    for r in db.query_all_raw(Statement::from_string(backend, sql)).await.expect("generated data") {
+        let at: DateTime<Utc> = r.try_get_by_index(0).expect("generated data");
         let local = at + Duration::hours(7);
-        let quarter =
-            format!("{}-Q{}", local.format("%Y"), (local.format("%m").to_string().parse::<u32>().unwrap() + 2) / 3);
-        *expected.entry((quarter, r.try_get_by_index(1).unwrap())).or_default() += 1;
+        let quarter = format!(
+            "{}-Q{}",
+            local.format("%Y"),
+            local.format("%m").to_string().parse::<u32>().expect("generated data").div_ceil(3)
+        );
+        *expected.entry((quarter, r.try_get_by_index(1).expect("generated data"))).or_default() += 1;
     }
     let by_api: BTreeMap<(String, Option<String>), i64> = data["communityAggregate"]["groups"]
         .as_array()
-        .unwrap()
+        .expect("generated data")
         .iter()
         .map(|g| {
             (
-                (g["key"]["quarter"].as_str().unwrap().to_owned(), g["key"]["tier"].as_str().map(str::to_owned)),
-                g["count"].as_i64().unwrap(),
+                (
+                    g["key"]["quarter"].as_str().expect("generated data").to_owned(),
+                    g["key"]["tier"].as_str().map(str::to_owned),
+                ),
+                g["count"].as_i64().expect("generated data"),
             )
         })
         .collect();
@@ -347,10 +356,10 @@ async fn finance_reach_by_partner_counts_each_community_once(app: TestApp) {
     for r in rows.iter().filter(|r| r.theme == "COMMUNITY_FINANCE") {
         expected.entry(r.partner.clone()).or_default().push(r);
     }
-    let groups = data["enrolmentAggregate"]["groups"].as_array().unwrap();
+    let groups = data["enrolmentAggregate"]["groups"].as_array().expect("generated data");
     let by_api: BTreeMap<String, Figures> = groups
         .iter()
-        .map(|g| (g["key"]["nominatingPartner"]["code"].as_str().unwrap().to_owned(), group_figures(g)))
+        .map(|g| (g["key"]["nominatingPartner"]["code"].as_str().expect("generated data").to_owned(), group_figures(g)))
         .collect();
     let expected: BTreeMap<String, Figures> =
         expected.into_iter().map(|(k, rows)| (k, figures(rows.into_iter()))).collect();
@@ -367,16 +376,20 @@ async fn programme_figures_and_mou_visibility(app: TestApp) {
     for org in ["FOUNDATION", "CDD", "GSB", "VILLAGE_FUND"] {
         let data = app.ok(&app.full(org), query, json!({})).await;
         let agg = &data["programmeAggregate"];
-        assert_eq!(agg["total"]["count"].as_i64().unwrap(), total);
-        let groups = agg["groups"].as_array().unwrap();
-        assert_eq!(groups.iter().map(|g| g["count"].as_i64().unwrap()).sum::<i64>(), total, "{org}");
+        assert_eq!(agg["total"]["count"].as_i64().expect("generated data"), total);
+        let groups = agg["groups"].as_array().expect("generated data");
+        assert_eq!(groups.iter().map(|g| g["count"].as_i64().expect("generated data")).sum::<i64>(), total, "{org}");
         // Every MOU named is one the organisation may see.
         let visible = app.ok(&app.full(org), "{ mous(first: 100) { nodes { code } } }", json!({})).await;
-        let visible: Vec<&Value> = visible["mous"]["nodes"].as_array().unwrap().iter().map(|n| &n["code"]).collect();
+        let visible: Vec<&Value> =
+            visible["mous"]["nodes"].as_array().expect("generated data").iter().map(|n| &n["code"]).collect();
         for g in groups.iter().filter(|g| !g["key"]["mou"].is_null()) {
             assert!(visible.contains(&&g["key"]["mou"]["code"]), "{org} sees {}", g["key"]["mou"]["code"]);
         }
-        let none = groups.iter().find(|g| g["key"]["mou"].is_null()).map_or(0, |g| g["count"].as_i64().unwrap());
+        let none = groups
+            .iter()
+            .find(|g| g["key"]["mou"].is_null())
+            .map_or(0, |g| g["count"].as_i64().expect("generated data"));
         hidden.push(none);
     }
     // Programmes under MOUs an organisation may not see fall into the
@@ -386,15 +399,16 @@ async fn programme_figures_and_mou_visibility(app: TestApp) {
     assert!(hidden.iter().any(|h| *h > without_mou), "{hidden:?}");
     // Capacity sums against SQL.
     let sql = "SELECT CAST(COALESCE(SUM(capacity), 0) AS BIGINT), COUNT(capacity) FROM programmes";
-    let row = db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    let row =
+        db.query_one_raw(Statement::from_string(backend, sql)).await.expect("generated data").expect("generated data");
     let data = app.ok(&app.full("CDD"), query, json!({})).await;
     assert_eq!(
-        data["programmeAggregate"]["total"]["capacity"].as_i64().unwrap(),
-        row.try_get_by_index::<i64>(0).unwrap()
+        data["programmeAggregate"]["total"]["capacity"].as_i64().expect("generated data"),
+        row.try_get_by_index::<i64>(0).expect("generated data")
     );
     assert_eq!(
-        data["programmeAggregate"]["total"]["capacityReported"].as_i64().unwrap(),
-        row.try_get_by_index::<i64>(1).unwrap()
+        data["programmeAggregate"]["total"]["capacityReported"].as_i64().expect("generated data"),
+        row.try_get_by_index::<i64>(1).expect("generated data")
     );
 }
 
@@ -416,9 +430,9 @@ async fn aggregates_are_access_checked_like_lists(app: TestApp) {
         )
         .await;
     assert_eq!(code(&body), "FORBIDDEN");
-    let groups = body["data"]["enrolmentAggregate"]["groups"].as_array().unwrap();
+    let groups = body["data"]["enrolmentAggregate"]["groups"].as_array().expect("generated data");
     assert!(!groups.is_empty());
-    assert!(groups.iter().all(|g| g["households"].is_null() && g["count"].as_i64().unwrap() > 0));
+    assert!(groups.iter().all(|g| g["households"].is_null() && g["count"].as_i64().expect("generated data") > 0));
     // Grouping by MOU needs mous:read.
     let programmes_only = app.token("GSB", &["programmes:read"]);
     let body =
@@ -448,5 +462,5 @@ async fn bad_groupings_are_refused_and_cost_is_reported(app: TestApp) {
     assert_eq!(body["extensions"]["cost"]["requested"], 1 + 100 + (1 + 100 * 2), "{body}");
     // stats still answers, deprecated.
     let data = app.ok(&token, "{ stats { communitiesByTier { tier count } } }", json!({})).await;
-    assert!(!data["stats"]["communitiesByTier"].as_array().unwrap().is_empty());
+    assert!(!data["stats"]["communitiesByTier"].as_array().expect("generated data").is_empty());
 }

@@ -7,7 +7,6 @@
 //! from what the SQLite run returned.
 
 use black_box_tests::{TestApp, on_both};
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 on_both!(every_result_in_the_analysts_guide_is_what_the_query_returns);
@@ -73,7 +72,8 @@ async fn every_result_in_the_analysts_guide_is_what_the_query_returns(app: TestA
     let examples = examples(&blocks);
     assert!(examples.len() >= 5, "the guide answers the seed's questions with results");
     let token = app.token("FOUNDATION", &PLAYGROUND_SCOPES);
-    let update = std::env::var("UPDATE_DOCS").is_ok() && app.sql().await.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let update =
+        std::env::var("UPDATE_DOCS").is_ok() && app.sql().await.get_database_backend() == sea_orm::DbBackend::Sqlite;
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     // Rewritten from the end, so earlier line numbers stay right.
     for (query, variables, result) in examples.iter().rev() {

@@ -69,9 +69,9 @@ async fn names_in_order(app: &TestApp, dir: &str, page: usize) -> Vec<String> {
     loop {
         let data = app.ok(&token, query, json!({ "first": page, "after": after, "dir": dir })).await;
         let list = &data["communities"];
-        for node in list["nodes"].as_array().unwrap() {
-            if node["code"].as_str().unwrap().starts_with("TT-") {
-                names.push(node["nameTh"].as_str().unwrap().to_owned());
+        for node in list["nodes"].as_array().expect("a connection page") {
+            if node["code"].as_str().expect("a connection page").starts_with("TT-") {
+                names.push(node["nameTh"].as_str().expect("a connection page").to_owned());
             }
         }
         if list["pageInfo"]["hasNextPage"] != true {
@@ -102,10 +102,10 @@ async fn found(app: &TestApp, search: &str) -> Vec<String> {
         .await;
     data["communities"]["nodes"]
         .as_array()
-        .unwrap()
+        .expect("a connection page")
         .iter()
-        .filter(|n| n["code"].as_str().unwrap().starts_with("TT-"))
-        .map(|n| n["nameTh"].as_str().unwrap().to_owned())
+        .filter(|n| n["code"].as_str().expect("a connection page").starts_with("TT-"))
+        .map(|n| n["nameTh"].as_str().expect("a connection page").to_owned())
         .collect()
 }
 
@@ -165,7 +165,7 @@ async fn trigram_index_serves_search(app: &TestApp) {
         .await
         .expect("indexes")
         .iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .map(|r| r.try_get_by_index::<String>(0).expect("a connection page"))
         .collect::<Vec<_>>();
     assert!(plan.to_string().contains("ix_communities_search_trgm"), "plan: {plan}\nindexes: {indexes:?}");
     assert_eq!(found(app, "แมกำปอง").await, ["แม่กำปอง"]);
@@ -195,6 +195,6 @@ async fn search_keys_follow_renames(app: TestApp) {
     let data = app.ok(&token, "{ mous(first: 50, filter: { search: \"ความรวมมือ\" }) { totalCount } }", json!({})).await;
     let with_marks =
         app.ok(&token, "{ mous(first: 50, filter: { search: \"ความร่วมมือ\" }) { totalCount } }", json!({})).await;
-    assert!(data["mous"]["totalCount"].as_i64().unwrap() > 0);
+    assert!(data["mous"]["totalCount"].as_i64().expect("a connection page") > 0);
     assert_eq!(data, with_marks);
 }

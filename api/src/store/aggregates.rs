@@ -45,7 +45,7 @@ pub struct Group {
 
 /// A column of `table`.
 fn col(table: &str, column: &str) -> SimpleExpr {
-    Expr::col((Alias::new(table), Alias::new(column))).into()
+    Expr::col((Alias::new(table), Alias::new(column)))
 }
 
 /// An id column as text.
@@ -141,7 +141,7 @@ fn keyed(query: &mut SelectStatement, dimensions: &[SimpleExpr]) {
     for (i, expr) in dimensions.iter().enumerate() {
         query.expr_as(expr.clone(), Alias::new(format!("k{i}")));
     }
-    query.add_group_by((0..dimensions.len()).map(|i| Expr::col(Alias::new(format!("k{i}"))).into()));
+    query.add_group_by((0..dimensions.len()).map(|i| Expr::col(Alias::new(format!("k{i}")))));
 }
 
 /// SUM as a 64-bit integer on both engines (PostgreSQL's SUM of integers is numeric).
