@@ -19,6 +19,7 @@ mod m20261202_000012_trusted_documents;
 mod m20261202_000013_event_diffs;
 mod m20261202_000014_pii_access_log;
 mod m20261202_000015_pii_log_batches;
+mod m20261202_000017_exports;
 mod util;
 
 /// All migrations, oldest first.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_event_diffs::Migration),
             Box::new(m20261202_000014_pii_access_log::Migration),
             Box::new(m20261202_000015_pii_log_batches::Migration),
+            Box::new(m20261202_000017_exports::Migration),
         ]
     }
 }
