@@ -8,6 +8,7 @@ pub mod context;
 pub mod curricula;
 pub mod date;
 pub mod enrolments;
+pub mod exports;
 pub mod inputs;
 pub mod limits;
 pub mod live;
@@ -44,6 +45,7 @@ pub struct Query(
     webhooks::WebhookQuery,
     trusted_documents::TrustedDocumentQuery,
     audit::AuditQuery,
+    exports::ExportQuery,
 );
 
 /// Every mutation.
@@ -56,6 +58,7 @@ pub struct Mutation(
     enrolments::EnrolmentMutation,
     webhooks::WebhookMutation,
     trusted_documents::TrustedDocumentMutation,
+    exports::ExportMutation,
 );
 
 /// The service's schema.
@@ -78,6 +81,7 @@ pub fn build(
     live: Arc<live::Registry>,
     limits: Arc<limits::Limits>,
     governance: crate::governance::Governance,
+    exports: Arc<crate::exports::Exports>,
 ) -> AppSchema {
     builder()
         .data(store)
@@ -88,6 +92,7 @@ pub fn build(
         .data(limits)
         .data(governance.documents)
         .data(governance.pii)
+        .data(exports)
         .finish()
 }
 
