@@ -59,6 +59,10 @@ pub struct Plan {
     pub text: String,
     /// The operation to run.
     pub operation_name: Option<String>,
+    /// The root connection's field name.
+    pub root_field: String,
+    /// Its type's name (`CommunityConnection`, ...).
+    pub root_type: String,
     /// The response key of the root connection.
     pub root_key: String,
     /// Where its nodes are.
@@ -150,12 +154,12 @@ pub fn plan(query: &str, operation_name: Option<&str>, format: ExportFormat) -> 
         }
     };
     let name = field.node.name.node.as_str();
-    if !root_connections().contains_key(name) {
+    let Some(root_type) = root_connections().get(name) else {
         return Err(bad(format!(
             "`{name}` is not a connection: an export pages one of {}",
             connection_names().join(", ")
         )));
-    }
+    };
     if let Some((arg, _)) =
         field.node.arguments.iter().find(|(n, _)| ["first", "last", "after", "before"].contains(&n.node.as_str()))
     {
@@ -206,6 +210,8 @@ pub fn plan(query: &str, operation_name: Option<&str>, format: ExportFormat) -> 
     Ok(Plan {
         text,
         operation_name: operation_name.map(str::to_owned),
+        root_field: name.to_owned(),
+        root_type: root_type.clone(),
         root_key: field.node.response_key().node.to_string(),
         items,
         columns,

@@ -258,6 +258,16 @@ impl ExportMutation {
             ));
         }
         validate(&plan, &variables).await?;
+        // The root list's own read scope, checked now rather than by the
+        // first page (nested fields' scopes are the runner's to meet).
+        match plan.root_field.as_str() {
+            "changes" => access::may_read_feed(actor)?,
+            _ => {
+                if let Some(kind) = plan.root_type.strip_suffix("Connection").and_then(Kind::from_name) {
+                    access::may_read(actor, kind)?;
+                }
+            }
+        }
         let store_ = ctx.store()?;
         if let Some(running) = store::live(store_, org).await? {
             return Err(in_progress(running.id));
