@@ -115,6 +115,8 @@ async fn a_jsonl_export_holds_every_node_once_across_pages(app: TestApp) {
     assert_eq!(headers["content-disposition"], format!("attachment; filename=\"export-{id}.jsonl\"").as_str());
     assert_eq!(headers["content-length"], body.len().to_string().as_str());
     assert_eq!(export["byteSize"], json!(body.len()));
+    // Each line keeps the selection's order.
+    assert!(body.starts_with(b"{\"code\":"), "{}", String::from_utf8_lossy(&body[..80]));
     let exported = lines(&body);
     // 36 demo communities and 250 more: three pages of 100.
     assert_eq!(exported.len(), 286);

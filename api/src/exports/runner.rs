@@ -48,7 +48,7 @@
 
 use std::collections::BTreeSet;
 
-use async_graphql::{Request, ServerError, Variables};
+use async_graphql::{Request, ServerError, Value as ConstValue, Variables};
 use entity::export;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Map, Value};
@@ -259,14 +259,15 @@ async fn pages(
         if let Some(error) = response.errors.first() {
             return Err(failure_of(error));
         }
-        let data = response.data.into_json().map_err(|e| AppError::internal(format!("a page's data: {e}")))?;
-        let root = &data[plan.root_key.as_str()];
-        let nodes: Vec<&Value> = match &plan.items {
-            Items::Nodes(key) => root[key.as_str()].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
-            Items::Edges(edges, node) => root[edges.as_str()]
-                .as_array()
-                .map(|a| a.iter().map(|edge| &edge[node.as_str()]).collect())
-                .unwrap_or_default(),
+        // The answer stays an async-graphql value: its objects keep the
+        // selection's order when written (a serde_json map would sort them).
+        let data = response.data;
+        let root = field(&data, &plan.root_key);
+        let nodes: Vec<&ConstValue> = match &plan.items {
+            Items::Nodes(key) => list(root.and_then(|r| field(r, key))),
+            Items::Edges(edges, node) => {
+                list(root.and_then(|r| field(r, edges))).into_iter().filter_map(|edge| field(edge, node)).collect()
+            }
         };
         for node in nodes {
             match (&plan.columns, export.format) {
@@ -297,14 +298,30 @@ async fn pages(
         if !store::heartbeat(&context.store, export.id, objects, stored + buffer.len() as u64).await? {
             return Ok(None);
         }
-        let page = &root[PAGE_KEY];
-        match (page["hasNextPage"].as_bool(), page["endCursor"].as_str()) {
-            (Some(true), Some(cursor)) => after = Some(cursor.to_owned()),
+        let page = root.and_then(|r| field(r, PAGE_KEY));
+        match (page.and_then(|p| field(p, "hasNextPage")), page.and_then(|p| field(p, "endCursor"))) {
+            (Some(ConstValue::Boolean(true)), Some(ConstValue::String(cursor))) => after = Some(cursor.clone()),
             _ => break,
         }
     }
     let bytes = stored + buffer.len() as u64;
     Ok(Some((objects, bytes, buffer, seq)))
+}
+
+/// The items of a list value (none for anything else).
+fn list(value: Option<&ConstValue>) -> Vec<&ConstValue> {
+    match value {
+        Some(ConstValue::List(items)) => items.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The field `key` of an object value.
+fn field<'a>(value: &'a ConstValue, key: &str) -> Option<&'a ConstValue> {
+    match value {
+        ConstValue::Object(map) => map.get(key),
+        _ => None,
+    }
 }
 
 /// One transaction on a connection of its own, and the feed position at it.
