@@ -57,8 +57,9 @@ mod tests {
         row(
             &mut out,
             &["code".into(), "nameEn".into(), "n".into()],
-            &ConstValue::from_json(serde_json::json!({"code": "C-1", "nameEn": "Ban \"Tha\", Nan", "n": 3})).unwrap(),
+            &ConstValue::from_json(serde_json::json!({"code": "C-1", "nameEn": "Ban \"Tha\", Nan", "n": 3}))
+                .expect("a JSON object"),
         );
-        assert_eq!(String::from_utf8(out).unwrap(), "code,nameEn\r\nC-1,\"Ban \"\"Tha\"\", Nan\",3\r\n");
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), "code,nameEn\r\nC-1,\"Ban \"\"Tha\"\", Nan\",3\r\n");
     }
 }

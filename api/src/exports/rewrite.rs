@@ -383,7 +383,7 @@ fn splice(query: &str, op: &Positioned<OperationDefinition>, field: &Positioned<
         return Err(lost());
     }
     inserts.push((brace + 1, format!(" {PAGE_KEY}: pageInfo {{ hasNextPage endCursor }} ")));
-    inserts.sort_by(|a, b| b.0.cmp(&a.0));
+    inserts.sort_by_key(|insert| std::cmp::Reverse(insert.0));
     let mut text = query.to_owned();
     for (at, insert) in inserts {
         text.insert_str(at, &insert);

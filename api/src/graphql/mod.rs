@@ -69,30 +69,35 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, live::Subscription> {
     Schema::build(Query::default(), Mutation::default(), live::Subscription)
 }
 
+/// The process's services resolvers reach through the schema's data.
+pub struct Services {
+    /// Webhook settings.
+    pub webhooks: Arc<crate::config::WebhookSettings>,
+    /// Live subscriptions of this process.
+    pub live: Arc<live::Registry>,
+    /// The query limits and budget.
+    pub limits: Arc<limits::Limits>,
+    /// Trusted documents and the personal-data access log.
+    pub governance: crate::governance::Governance,
+    /// Exports: settings, the worker's wake-up, metrics.
+    pub exports: Arc<crate::exports::Exports>,
+}
+
 /// The schema with its shared data.
 ///
 /// The query limits are not a schema extension: the endpoint checks them
 /// before execution ([`limits::admit`]).
-pub fn build(
-    store: Store,
-    provinces: Arc<Provinces>,
-    orgs: Arc<OrgDirectory>,
-    webhooks: Arc<crate::config::WebhookSettings>,
-    live: Arc<live::Registry>,
-    limits: Arc<limits::Limits>,
-    governance: crate::governance::Governance,
-    exports: Arc<crate::exports::Exports>,
-) -> AppSchema {
+pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>, services: Services) -> AppSchema {
     builder()
         .data(store)
         .data(provinces)
         .data(orgs)
-        .data(webhooks)
-        .data(live)
-        .data(limits)
-        .data(governance.documents)
-        .data(governance.pii)
-        .data(exports)
+        .data(services.webhooks)
+        .data(services.live)
+        .data(services.limits)
+        .data(services.governance.documents)
+        .data(services.governance.pii)
+        .data(services.exports)
         .finish()
 }
 
