@@ -454,3 +454,54 @@ async fn the_export_and_the_change_feed_meet_without_gap_or_repeat(app: TestApp)
     assert_ne!(exported, now, "writes after the export's snapshot are in the feed");
     assert!(!touched.is_empty());
 }
+
+mod a_canceled_export_stops_at_its_next_page {
+    use super::*;
+
+    async fn run(app: TestApp) {
+        let token = app.full("CDD");
+        create_communities(&app, &token, "CANCEL", 250).await;
+        let id =
+            started(&app, &token, "{ communities { nodes { code enrolments { nodes { status } } } } }", "JSONL").await;
+        // Each page waits for its loaders' slow batch window: the export
+        // runs for seconds. Cancel it once it runs.
+        let began = Instant::now();
+        loop {
+            let export = app.ok(&token, STATUS, json!({ "id": id })).await["export"].clone();
+            if export["status"] == "RUNNING" {
+                break;
+            }
+            assert_eq!(export["status"], "QUEUED", "{export}");
+            assert!(began.elapsed() < Duration::from_secs(20), "the export never ran");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let canceled =
+            app.ok(&token, "mutation($id: ID!) { cancelExport(id: $id) { status } }", json!({ "id": id })).await;
+        assert_eq!(canceled["cancelExport"]["status"], "CANCELED");
+        // The runner stops; it does not complete it behind the cancel.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let export = app.ok(&token, STATUS, json!({ "id": id })).await["export"].clone();
+        assert_eq!((&export["status"], &export["url"]), (&json!("CANCELED"), &Value::Null), "{export}");
+        assert!(export["objectCount"].as_i64().unwrap_or_default() < 286, "it stopped early: {export}");
+        assert_eq!(download(&app, &token, &id).await.0, 409);
+        // And a new export may start.
+        let next = started(&app, &token, "{ communities { nodes { code } } }", "JSONL").await;
+        assert_eq!(finished(&app, &token, &next).await["status"], "COMPLETED");
+    }
+
+    async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, |config| config.batch_window = Duration::from_millis(400)).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(spawn(Backend::Sqlite).await.expect("sqlite")).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = spawn(Backend::Postgres).await {
+            run(app).await;
+        }
+    }
+}
