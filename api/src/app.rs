@@ -38,6 +38,8 @@ pub struct AppState {
     pub documents: Arc<TrustedDocuments>,
     /// The personal-data access log's writer.
     pub pii: Arc<PiiLog>,
+    /// Exports: settings, the worker's wake-up, metrics.
+    pub exports: Arc<crate::exports::Exports>,
 }
 
 /// A start-up failure.
@@ -76,16 +78,21 @@ impl AppState {
             .await
             .map_err(|e| StartError(format!("cannot open the database: {e}")))?;
         let pii = PiiLog::start(pii_store);
+        let exports = crate::exports::Exports::new(config.exports, metrics.exports.clone());
         Ok(AppState {
             schema: graphql::build(
                 store.clone(),
                 provinces,
                 orgs.clone(),
-                Arc::new(config.webhooks.clone()),
-                graphql::live::Registry::new(config.subscriptions.per_org, config.subscriptions.event_cost),
-                Arc::new(config.limits),
-                crate::governance::Governance { documents: documents.clone(), pii: pii.clone() },
+                graphql::Services {
+                    webhooks: Arc::new(config.webhooks.clone()),
+                    live: graphql::live::Registry::new(config.subscriptions.per_org, config.subscriptions.event_cost),
+                    limits: Arc::new(config.limits),
+                    governance: crate::governance::Governance { documents: documents.clone(), pii: pii.clone() },
+                    exports: exports.clone(),
+                },
             ),
+            exports,
             documents,
             pii,
             orgs,
@@ -195,6 +202,16 @@ async fn spawn_background(state: &AppState) -> std::io::Result<()> {
     let store = state.store.background(&state.config.database).await.map_err(std::io::Error::other)?;
     state.documents.clone().spawn_refresh(store.clone());
     crate::feed::tasks::spawn(store.clone(), state.config.database.clone());
+    // Exports: this replica's worker (runs queued exports) and janitor.
+    crate::exports::spawn(crate::exports::Context {
+        schema: state.schema.clone(),
+        store: state.store.background(&state.config.database).await.map_err(std::io::Error::other)?,
+        database: state.config.database.clone(),
+        batch_window: state.config.batch_window,
+        orgs: state.orgs.clone(),
+        pii: state.pii.clone(),
+        exports: state.exports.clone(),
+    });
     if state.config.webhooks.deliver {
         let settings = Arc::new(state.config.webhooks.clone());
         match crate::webhooks::dispatcher::Dispatcher::new(store, state.schema.clone(), state.orgs.clone(), settings) {

@@ -89,6 +89,36 @@ pub struct Config {
     pub subscriptions: SubscriptionSettings,
     /// Governance: how long the personal-data access log is kept.
     pub governance: GovernanceSettings,
+    /// Exports: how long results are kept, and how large they may grow.
+    pub exports: ExportSettings,
+}
+
+/// Exports (`startExport`): their limits and how long results are kept.
+#[derive(Copy, Clone, Debug)]
+pub struct ExportSettings {
+    /// How long a completed export can be downloaded (`EXPORT_TTL_HOURS`,
+    /// default 168: 7 days); then its data is removed and it is `EXPIRED`.
+    pub ttl: Duration,
+    /// The largest export in bytes (`EXPORT_MAX_BYTES`, default 512 MiB);
+    /// past it the export fails with `EXPORT_TOO_LARGE`.
+    pub max_bytes: u64,
+    /// The most objects (lines) in one export (`EXPORT_MAX_OBJECTS`,
+    /// default 5,000,000); past it the export fails with `EXPORT_TOO_LARGE`.
+    pub max_objects: u64,
+    /// How many exports one replica runs at a time (`EXPORT_MAX_CONCURRENT`,
+    /// default 2); more wait, queued, for a free runner on any replica.
+    pub max_concurrent: usize,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        ExportSettings {
+            ttl: Duration::from_secs(7 * 24 * 3600),
+            max_bytes: 512 * 1024 * 1024,
+            max_objects: 5_000_000,
+            max_concurrent: 2,
+        }
+    }
 }
 
 /// How long governance records are kept.
@@ -313,6 +343,7 @@ impl Config {
             governance: GovernanceSettings {
                 pii_log_retention: Duration::from_secs(parsed("PII_LOG_RETENTION_DAYS", 400u64)?.max(1) * 24 * 3600),
             },
+            exports: export_settings()?,
         })
     }
 }
@@ -349,6 +380,22 @@ fn webhook_settings(environment: Environment) -> Result<WebhookSettings, ConfigE
             "webhooks: WEBHOOK_MAX_CONCURRENT must be positive, WEBHOOK_TIMEOUT_MS at least the connect timeout, \
              and WEBHOOK_LEASE_SECS longer than WEBHOOK_TIMEOUT_MS"
                 .into(),
+        ));
+    }
+    Ok(settings)
+}
+
+fn export_settings() -> Result<ExportSettings, ConfigError> {
+    let d = ExportSettings::default();
+    let settings = ExportSettings {
+        ttl: Duration::from_secs(parsed("EXPORT_TTL_HOURS", d.ttl.as_secs() / 3600)? * 3600),
+        max_bytes: parsed("EXPORT_MAX_BYTES", d.max_bytes)?,
+        max_objects: parsed("EXPORT_MAX_OBJECTS", d.max_objects)?,
+        max_concurrent: parsed("EXPORT_MAX_CONCURRENT", d.max_concurrent)?,
+    };
+    if settings.ttl.is_zero() || settings.max_bytes == 0 || settings.max_concurrent == 0 {
+        return Err(ConfigError(
+            "EXPORT_TTL_HOURS, EXPORT_MAX_BYTES and EXPORT_MAX_CONCURRENT must be positive".into(),
         ));
     }
     Ok(settings)

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exports;
 pub mod feed;
 pub mod governance;
 pub mod graphql;

@@ -16,6 +16,7 @@ pub mod curriculum_model_community;
 pub mod curriculum_module;
 pub mod enrolment;
 pub mod enrolment_transition;
+pub mod export;
 pub mod idempotency_key;
 pub mod mou;
 pub mod mou_party;

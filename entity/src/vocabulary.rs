@@ -252,3 +252,34 @@ vocabulary! {
         Enforce => "ENFORCE",
     }
 }
+
+vocabulary! {
+    /// Where an export stands.
+    ExportStatus {
+        /// Accepted; waiting for a replica to run it.
+        Queued => "QUEUED",
+        /// Being written, page after page, at one snapshot.
+        Running => "RUNNING",
+        /// Written whole: download it from `url` until `expiresAt`.
+        Completed => "COMPLETED",
+        /// Stopped with an error (`error` says which); nothing of it can be downloaded.
+        Failed => "FAILED",
+        /// Canceled by the organisation; nothing of it can be downloaded.
+        Canceled => "CANCELED",
+        /// Completed, but past `expiresAt`: its data has been removed.
+        Expired => "EXPIRED",
+    }
+}
+
+vocabulary! {
+    /// The file format of an export.
+    ExportFormat {
+        /// JSON Lines (`application/x-ndjson`): one JSON object per node, per line;
+        /// nested lists stay nested in their line.
+        Jsonl => "JSONL",
+        /// CSV (RFC 4180, UTF-8, CRLF line ends): a header row of the selected
+        /// field names (or aliases), then one row per node. Only for flat
+        /// selections: every selected field of the node a scalar or enum.
+        Csv => "CSV",
+    }
+}

@@ -22,6 +22,7 @@ mod m20261202_000013_event_diffs;
 mod m20261202_000014_pii_access_log;
 mod m20261202_000015_pii_log_batches;
 mod m20261202_000016_thai_text;
+mod m20261202_000017_exports;
 mod util;
 
 /// All migrations, oldest first.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_pii_access_log::Migration),
             Box::new(m20261202_000015_pii_log_batches::Migration),
             Box::new(m20261202_000016_thai_text::Migration),
+            Box::new(m20261202_000017_exports::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod changes;
 mod communities;
 mod enrolments;
 mod erasure;
+mod exports;
 mod field_errors;
 mod import;
 mod issuers;

@@ -38,6 +38,7 @@ enum Op {
     AdhocWhileEnforced,
     ReadPiiAccessLog,
     EraseContact,
+    StartExport,
 }
 
 /// One row of the matrix.
@@ -246,6 +247,13 @@ const TABLE: &[Row] = &[
         rule: "any partner; the old values leave every change event, the history keeps who changed it and when",
         op: Op::EraseContact,
     },
+    Row {
+        what: "startExport of communities (and `export`, `exports`, `cancelExport`, `GET /exports/{id}`)",
+        needs: &["exports:run", "communities:read"],
+        allowed: ALL,
+        rule: "any partner, for its own organisation's exports; the export reads with the caller's scopes",
+        op: Op::StartExport,
+    },
 ];
 
 /// The scope sets each row is run with.
@@ -435,6 +443,18 @@ async fn attempt(app: &TestApp, op: Op, token: &str) -> (bool, Value) {
             q("mutation($id: ID!) { eraseContact(input: {id: $id, expectedVersion: 1}) { id } }", json!({ "id": id })).await
         }
         Op::ReadPiiAccessLog => q("{ piiAccessLog(first: 1) { totalCount } auditPurges { deleted } }", json!({})).await,
+        Op::StartExport => {
+            let body = q(
+                "mutation { startExport(input: {query: \"{ communities { nodes { code } } }\"}) { id } }",
+                json!({}),
+            )
+            .await;
+            // One export per organisation at a time: end it for the next attempt.
+            if let Some(id) = body["data"]["startExport"]["id"].as_str() {
+                q("mutation($id: ID!) { cancelExport(id: $id) { id } }", json!({ "id": id })).await;
+            }
+            body
+        }
     };
     (succeeded(&body), body)
 }

@@ -144,6 +144,7 @@ impl TestApp {
             },
             subscriptions: api::config::SubscriptionSettings::default(),
             governance: api::config::GovernanceSettings::default(),
+            exports: api::config::ExportSettings::default(),
         };
         adjust(&mut config);
         let app = Application::build(config).await.expect("the service starts");

@@ -46,11 +46,12 @@ pub enum Scope {
     OperationsManage,
     OperationsAdhoc,
     AuditRead,
+    ExportsRun,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 18] = [
         Scope::CommunitiesRead,
         Scope::CommunitiesWrite,
         Scope::CommunitiesClassify,
@@ -68,6 +69,7 @@ impl Scope {
         Scope::OperationsManage,
         Scope::OperationsAdhoc,
         Scope::AuditRead,
+        Scope::ExportsRun,
     ];
 
     /// The scope's name in tokens.
@@ -90,6 +92,7 @@ impl Scope {
             Scope::OperationsManage => "operations:manage",
             Scope::OperationsAdhoc => "operations:adhoc",
             Scope::AuditRead => "audit:read",
+            Scope::ExportsRun => "exports:run",
         }
     }
 
@@ -265,6 +268,7 @@ pub fn read_rule(kind: Kind) -> ReadRule {
         Kind::Curriculum => scoped(Scope::CurriculaRead),
         Kind::Enrolment => scoped(Scope::EnrolmentsRead),
         Kind::WebhookSubscription => scoped(Scope::WebhooksManage),
+        Kind::Export => scoped(Scope::ExportsRun),
     }
 }
 
@@ -290,6 +294,7 @@ pub fn write_scope(kind: Kind) -> Option<Scope> {
         Kind::Curriculum => Some(Scope::CurriculaWrite),
         Kind::Enrolment => Some(Scope::EnrolmentsWrite),
         Kind::WebhookSubscription => Some(Scope::WebhooksManage),
+        Kind::Export => Some(Scope::ExportsRun),
         Kind::Organization => None,
     }
 }
@@ -317,6 +322,14 @@ pub fn may_read_feed(actor: &Actor) -> Result<(), AppError> {
 /// `FORBIDDEN` unless `actor` may read or write contact persons (personal data).
 pub fn may_read_contacts(actor: &Actor) -> Result<(), AppError> {
     actor.require(Scope::CommunitiesPii)
+}
+
+/// The organisation whose exports `actor` may start, list, cancel and
+/// download (`exports:run`): its own. What an export reads still needs the
+/// read scopes of what it reads: it runs as the caller.
+pub fn exports_org(actor: &Actor) -> Result<i64, AppError> {
+    actor.require(Scope::ExportsRun)?;
+    Ok(actor.org_id)
 }
 
 /// `FORBIDDEN` unless `actor` may create or change webhook subscriptions: it

@@ -9,9 +9,9 @@ use sea_orm::ActiveEnum;
 use crate::error::AppError;
 
 pub use entity::vocabulary::{
-    AwardCategory, ChangeOperation, CommitmentStatus, CurriculumKind, CurriculumStatus, EnrolmentStatus, FocusArea,
-    MouStatus, OrganizationKind, PartyRole, ProgrammeStatus, ProgrammeTheme, TourismTier, TrustedDocumentMode,
-    WebhookStatus,
+    AwardCategory, ChangeOperation, CommitmentStatus, CurriculumKind, CurriculumStatus, EnrolmentStatus, ExportFormat,
+    ExportStatus, FocusArea, MouStatus, OrganizationKind, PartyRole, ProgrammeStatus, ProgrammeTheme, TourismTier,
+    TrustedDocumentMode, WebhookStatus,
 };
 
 /// Which way to order.

@@ -19,11 +19,12 @@ pub enum Kind {
     Curriculum,
     Enrolment,
     WebhookSubscription,
+    Export,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Organization,
         Kind::Community,
         Kind::Mou,
@@ -32,6 +33,7 @@ impl Kind {
         Kind::Curriculum,
         Kind::Enrolment,
         Kind::WebhookSubscription,
+        Kind::Export,
     ];
 
     /// The GraphQL type name.
@@ -45,13 +47,15 @@ impl Kind {
             Kind::Curriculum => "Curriculum",
             Kind::Enrolment => "Enrolment",
             Kind::WebhookSubscription => "WebhookSubscription",
+            Kind::Export => "Export",
         }
     }
 
     /// Whether records of this kind are shared records with change events
-    /// (webhook subscriptions are an organisation's own settings).
+    /// (webhook subscriptions are an organisation's own settings, exports
+    /// its own bulk reads).
     pub fn in_feed(self) -> bool {
-        self != Kind::WebhookSubscription
+        !matches!(self, Kind::WebhookSubscription | Kind::Export)
     }
 
     /// The kind named `name`, if any.

@@ -28,7 +28,7 @@ pub struct RequestMeta {
     pub request_id: String,
     /// The operation's name, if it had one.
     pub operation: Option<String>,
-    /// `graphql`, `webhook` or `subscription`.
+    /// `graphql`, `webhook`, `subscription` or `export`.
     pub via: &'static str,
     /// The communities whose contact the response holds so far.
     pub contacts: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,

@@ -9,6 +9,7 @@ pub mod context;
 pub mod curricula;
 pub mod date;
 pub mod enrolments;
+pub mod exports;
 pub mod inputs;
 pub mod limits;
 pub mod live;
@@ -46,6 +47,7 @@ pub struct Query(
     webhooks::WebhookQuery,
     trusted_documents::TrustedDocumentQuery,
     audit::AuditQuery,
+    exports::ExportQuery,
 );
 
 /// Every mutation.
@@ -58,6 +60,7 @@ pub struct Mutation(
     enrolments::EnrolmentMutation,
     webhooks::WebhookMutation,
     trusted_documents::TrustedDocumentMutation,
+    exports::ExportMutation,
 );
 
 /// The service's schema.
@@ -68,28 +71,35 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, live::Subscription> {
     Schema::build(Query::default(), Mutation::default(), live::Subscription)
 }
 
+/// The process's services resolvers reach through the schema's data.
+pub struct Services {
+    /// Webhook settings.
+    pub webhooks: Arc<crate::config::WebhookSettings>,
+    /// Live subscriptions of this process.
+    pub live: Arc<live::Registry>,
+    /// The query limits and budget.
+    pub limits: Arc<limits::Limits>,
+    /// Trusted documents and the personal-data access log.
+    pub governance: crate::governance::Governance,
+    /// Exports: settings, the worker's wake-up, metrics.
+    pub exports: Arc<crate::exports::Exports>,
+}
+
 /// The schema with its shared data.
 ///
 /// The query limits are not a schema extension: the endpoint checks them
 /// before execution ([`limits::admit`]).
-pub fn build(
-    store: Store,
-    provinces: Arc<Provinces>,
-    orgs: Arc<OrgDirectory>,
-    webhooks: Arc<crate::config::WebhookSettings>,
-    live: Arc<live::Registry>,
-    limits: Arc<limits::Limits>,
-    governance: crate::governance::Governance,
-) -> AppSchema {
+pub fn build(store: Store, provinces: Arc<Provinces>, orgs: Arc<OrgDirectory>, services: Services) -> AppSchema {
     builder()
         .data(store)
         .data(provinces)
         .data(orgs)
-        .data(webhooks)
-        .data(live)
-        .data(limits)
-        .data(governance.documents)
-        .data(governance.pii)
+        .data(services.webhooks)
+        .data(services.live)
+        .data(services.limits)
+        .data(services.governance.documents)
+        .data(services.governance.pii)
+        .data(services.exports)
         .finish()
 }
 

@@ -33,6 +33,8 @@ pub enum Node {
     Enrolment(Enrolment),
     /// A webhook subscription of the caller's organisation.
     WebhookSubscription(super::webhooks::WebhookSubscription),
+    /// An export of the caller's organisation.
+    Export(super::exports::Export),
 }
 
 /// The most ids `nodes` takes at once.
@@ -55,6 +57,7 @@ pub async fn load(ctx: &Context<'_>, kind: Kind, id: i64) -> AppResult<Option<No
         Kind::Curriculum => curricula::load(ctx, id).await?.map(Node::Curriculum),
         Kind::Enrolment => enrolments::load(ctx, id).await?.map(Node::Enrolment),
         Kind::WebhookSubscription => super::webhooks::load(ctx, id).await?.map(Node::WebhookSubscription),
+        Kind::Export => super::exports::load(ctx, id).await?.map(Node::Export),
     })
 }
 

@@ -25,6 +25,8 @@ pub struct Metrics {
     /// Operations an organisation ran (mode `LOG`) or was refused (mode
     /// `ENFORCE`) without having registered them.
     pub untrusted: IntCounterVec,
+    /// Exports started, completed, failed and canceled.
+    pub exports: IntCounterVec,
 }
 
 impl Metrics {
@@ -58,7 +60,12 @@ impl Metrics {
             &["org", "operation", "mode"],
         )?;
         registry.register(Box::new(untrusted.clone()))?;
-        Ok(Metrics { registry, requests, latency, pool_size, pool_idle, statements, untrusted })
+        let exports = IntCounterVec::new(
+            Opts::new("exports_total", "Exports by event: started, completed, failed, canceled"),
+            &["event"],
+        )?;
+        registry.register(Box::new(exports.clone()))?;
+        Ok(Metrics { registry, requests, latency, pool_size, pool_idle, statements, untrusted, exports })
     }
 
     /// Records one GraphQL request.

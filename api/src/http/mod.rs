@@ -2,6 +2,7 @@
 
 pub mod caller;
 pub mod endpoint;
+pub mod exports;
 pub mod health;
 pub mod live;
 pub mod media;

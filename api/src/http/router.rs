@@ -9,7 +9,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{endpoint, health, live, metrics, playground};
+use super::{endpoint, exports, health, live, metrics, playground};
 use crate::app::AppState;
 
 /// The request id header, set when the client sends none and echoed back.
@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(endpoint::get).post(endpoint::post))
         .route("/graphql/ws", get(live::upgrade))
+        .route("/exports/{id}", get(exports::download))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

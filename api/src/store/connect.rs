@@ -10,6 +10,28 @@ pub use crate::config::DbSettings;
 
 /// Connects with the settings, applying per-engine options.
 pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(settings)).await
+}
+
+/// One connection that stays open for as long as its holder runs, for a
+/// transaction that spans many statements through a `DatabaseConnection`
+/// (an export's snapshot): a pool of exactly one connection, never closed
+/// for idleness or age (either would end the transaction silently), that
+/// waits long for its connection, since the holder's own concurrent reads
+/// (batch loaders) queue on it.
+pub async fn connect_single(settings: &DbSettings) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(settings);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None::<Duration>)
+        .max_lifetime(None::<Duration>)
+        .acquire_timeout(Duration::from_secs(600));
+    Database::connect(options).await
+}
+
+/// The pool options of `settings`.
+fn options(settings: &DbSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(settings.url.clone());
     options
         .max_connections(settings.max_connections)
@@ -43,7 +65,7 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
             }
         });
     }
-    Database::connect(options).await
+    options
 }
 
 /// Applies every pending migration, then gives rows without a search key

@@ -10,6 +10,7 @@ pub mod communities;
 pub mod connect;
 pub mod curricula;
 pub mod enrolments;
+pub mod exports;
 pub mod idempotency;
 pub mod keyset;
 pub mod loaders;
