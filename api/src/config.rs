@@ -106,7 +106,8 @@ pub struct ExportSettings {
     /// default 5,000,000); past it the export fails with `EXPORT_TOO_LARGE`.
     pub max_objects: u64,
     /// How many exports one replica runs at a time (`EXPORT_MAX_CONCURRENT`,
-    /// default 2); more wait, queued, for a free runner on any replica.
+    /// default 2); more wait, queued, for a free runner on any replica. 0:
+    /// this replica runs none (others run what it accepts).
     pub max_concurrent: usize,
 }
 
@@ -393,10 +394,10 @@ fn export_settings() -> Result<ExportSettings, ConfigError> {
         max_objects: parsed("EXPORT_MAX_OBJECTS", d.max_objects)?,
         max_concurrent: parsed("EXPORT_MAX_CONCURRENT", d.max_concurrent)?,
     };
-    if settings.ttl.is_zero() || settings.max_bytes == 0 || settings.max_concurrent == 0 {
-        return Err(ConfigError(
-            "EXPORT_TTL_HOURS, EXPORT_MAX_BYTES and EXPORT_MAX_CONCURRENT must be positive".into(),
-        ));
+    // EXPORT_MAX_CONCURRENT may be 0: a replica that runs no exports (the
+    // others run what it accepts).
+    if settings.ttl.is_zero() || settings.max_bytes == 0 {
+        return Err(ConfigError("EXPORT_TTL_HOURS and EXPORT_MAX_BYTES must be positive".into()));
     }
     Ok(settings)
 }

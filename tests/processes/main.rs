@@ -5,5 +5,6 @@
 //! `#[ignore]`d in the ordinary run and `.ci/run` runs it on its own.
 
 mod concurrency;
+mod exports;
 mod faults;
 mod push;
