@@ -109,6 +109,10 @@ pub struct ExportSettings {
     /// default 2); more wait, queued, for a free runner on any replica. 0:
     /// this replica runs none (others run what it accepts).
     pub max_concurrent: usize,
+    /// An export whose runner has not reported (it does after every page)
+    /// for this long is failed as `INTERRUPTED` by any replica's janitor
+    /// (`EXPORT_STALE_SECS`, default 120).
+    pub stale_after: Duration,
 }
 
 impl Default for ExportSettings {
@@ -118,6 +122,7 @@ impl Default for ExportSettings {
             max_bytes: 512 * 1024 * 1024,
             max_objects: 5_000_000,
             max_concurrent: 2,
+            stale_after: Duration::from_secs(120),
         }
     }
 }
@@ -393,11 +398,12 @@ fn export_settings() -> Result<ExportSettings, ConfigError> {
         max_bytes: parsed("EXPORT_MAX_BYTES", d.max_bytes)?,
         max_objects: parsed("EXPORT_MAX_OBJECTS", d.max_objects)?,
         max_concurrent: parsed("EXPORT_MAX_CONCURRENT", d.max_concurrent)?,
+        stale_after: Duration::from_secs(parsed("EXPORT_STALE_SECS", d.stale_after.as_secs())?),
     };
     // EXPORT_MAX_CONCURRENT may be 0: a replica that runs no exports (the
     // others run what it accepts).
-    if settings.ttl.is_zero() || settings.max_bytes == 0 {
-        return Err(ConfigError("EXPORT_TTL_HOURS and EXPORT_MAX_BYTES must be positive".into()));
+    if settings.ttl.is_zero() || settings.max_bytes == 0 || settings.stale_after.is_zero() {
+        return Err(ConfigError("EXPORT_TTL_HOURS, EXPORT_MAX_BYTES and EXPORT_STALE_SECS must be positive".into()));
     }
     Ok(settings)
 }

@@ -76,3 +76,65 @@ async fn an_export_accepted_by_one_instance_is_run_by_another_and_served_by_both
     let other = token_for("GSB", &all_scopes());
     assert_eq!(download(&b.base, url, &other).await.0, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_whose_instance_is_killed_is_failed_as_interrupted_by_another() {
+    let Some(schema) = postgres_schema().await else { return };
+    // A runs exports slowly (each page waits for two long batch windows);
+    // B runs none but fails stale ones after 2 s.
+    let mut a = ServerProcess::start(&schema, &[("DEMO_DATA", "true"), ("BATCH_WINDOW_MS", "1000")]).await;
+    let b = ServerProcess::start(&schema, &[("EXPORT_MAX_CONCURRENT", "0"), ("EXPORT_STALE_SECS", "2")]).await;
+    // 300 more communities: four pages.
+    let db = api::store::connect::connect(&black_box_tests::pg_settings(&schema)).await.expect("connect");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        "INSERT INTO communities (code, name_th, province_code, created_by, version, created_at, updated_at) \
+         SELECT 'GEN-' || g, 'ชุมชน ' || g, 'TH-57', (SELECT id FROM organizations WHERE code = 'CDD'), 1, now(), now() \
+         FROM generate_series(1, 300) AS g",
+    )
+    .await
+    .expect("generate");
+    let token = token_for("CDD", &all_scopes());
+    let started = gql(
+        &a.base,
+        &token,
+        "mutation($q: String!) { startExport(input: { query: $q }) { id } }",
+        json!({ "q": "{ communities { nodes { code enrolments { nodes { status } } } } }" }),
+    )
+    .await;
+    let id = started["data"]["startExport"]["id"].as_str().unwrap_or_else(|| panic!("{started}")).to_owned();
+    let status = "query($id: ID!) { export(id: $id) { status objectCount error { code } } }";
+    // Kill A once it has written a page.
+    let mut running = false;
+    for _ in 0..200 {
+        let body = gql(&b.base, &token, status, json!({ "id": id })).await;
+        if body["data"]["export"]["status"] == "RUNNING" && body["data"]["export"]["objectCount"].as_i64() > Some(0) {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(running, "the export did not get under way on A");
+    let _ = a.child.kill();
+    let _ = a.child.wait();
+    let mut export = Value::Null;
+    for _ in 0..150 {
+        export = gql(&b.base, &token, status, json!({ "id": id })).await["data"]["export"].clone();
+        if export["status"] != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(export["status"], "FAILED", "{export}");
+    assert_eq!(export["error"]["code"], "INTERRUPTED");
+    assert_eq!(counted(&b.base, "failed").await, 1);
+    // The organisation may start again: its running slot is free.
+    let again = gql(
+        &b.base,
+        &token,
+        "mutation($q: String!) { startExport(input: { query: $q }) { status } }",
+        json!({ "q": "{ communities { nodes { code } } }" }),
+    )
+    .await;
+    assert_eq!(again["data"]["startExport"]["status"], "QUEUED", "{again}");
+}

@@ -39,10 +39,8 @@ use crate::store::{Store, exports as store};
 pub const EXPORT_COST: f64 = 5_000.0;
 /// The size of a stored chunk of an export's file.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
-/// An export whose runner has not reported for this long is failed as
-/// `INTERRUPTED` (the runner reports after every page).
-pub const STALE_AFTER: Duration = Duration::from_secs(120);
-/// How often the janitor looks.
+/// How often the janitor looks at most: every minute, or every half of the
+/// staleness limit when that is shorter.
 const JANITOR_EVERY: Duration = Duration::from_secs(60);
 /// How often an idle worker looks for queued exports without being woken
 /// (exports queued on another replica).
@@ -128,10 +126,11 @@ async fn worker(context: Context) {
 /// Fails exports whose runner stopped, and expires old ones, at start and
 /// every minute.
 async fn janitor(store: Store, exports: Arc<Exports>) {
-    let mut every = tokio::time::interval(JANITOR_EVERY);
+    let stale_after = exports.settings.stale_after;
+    let mut every = tokio::time::interval(JANITOR_EVERY.min(stale_after / 2).max(Duration::from_millis(100)));
     loop {
         every.tick().await;
-        let before = crate::store::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+        let before = crate::store::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
         match store::interrupt_stale(&store, before).await {
             Ok(0) => {}
             Ok(n) => {
