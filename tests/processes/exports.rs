@@ -3,22 +3,9 @@
 
 use std::time::Duration;
 
-use black_box_tests::process::ServerProcess;
+use black_box_tests::process::{ServerProcess, gql};
 use black_box_tests::{all_scopes, postgres_schema, token_for};
 use serde_json::{Value, json};
-
-async fn gql(base: &str, token: &str, query: &str, variables: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json")
-}
 
 /// The `exports_total{event}` counter of an instance.
 async fn counted(base: &str, event: &str) -> u64 {

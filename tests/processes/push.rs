@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use black_box_tests::process::{ServerProcess, free_port};
+use black_box_tests::process::{ServerProcess, free_port, gql};
 use black_box_tests::{all_scopes, pg_settings, postgres_schema, settle_feed, token_for};
 use serde_json::{Value, json};
 
@@ -90,21 +90,6 @@ impl Receiver {
                 )
             })
             .collect()
-    }
-}
-
-/// Posts a GraphQL request; `null` when the instance does not answer (one
-/// is killed on purpose).
-async fn gql(base: &str, token: &str, query: &str, variables: Value) -> Value {
-    let sent = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await;
-    match sent {
-        Ok(response) => response.json().await.unwrap_or(Value::Null),
-        Err(_) => Value::Null,
     }
 }
 

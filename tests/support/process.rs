@@ -101,3 +101,18 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+/// Posts a GraphQL request to the instance at `base`; `null` when it does
+/// not answer (one is killed on purpose).
+pub async fn gql(base: &str, token: &str, query: &str, variables: serde_json::Value) -> serde_json::Value {
+    let sent = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query, "variables": variables }))
+        .send()
+        .await;
+    match sent {
+        Ok(response) => response.json().await.unwrap_or(serde_json::Value::Null),
+        Err(_) => serde_json::Value::Null,
+    }
+}

@@ -156,15 +156,24 @@ pub async fn communities(
     select: Select<community::Entity>,
     dimensions: &[SimpleExpr],
 ) -> AppResult<Vec<Group>> {
-    let mut query = select.into_query();
+    one_level(store, select.into_query(), dimensions, col("communities", "households")).await
+}
+
+/// Rows of `query` grouped by `dimensions`: count, and `measure` summed
+/// where set (each row is its own "community": `c` is the count).
+async fn one_level(
+    store: &Store,
+    mut query: SelectStatement,
+    dimensions: &[SimpleExpr],
+    measure: SimpleExpr,
+) -> AppResult<Vec<Group>> {
     query.clear_selects();
     keyed(&mut query, dimensions);
-    let households = col("communities", "households");
     query
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("c"))
-        .expr_as(sum(households.clone()), Alias::new("s"))
-        .expr_as(Func::count(households), Alias::new("r"));
+        .expr_as(sum(measure.clone()), Alias::new("s"))
+        .expr_as(Func::count(measure), Alias::new("r"));
     groups(store, &query, dimensions.len()).await
 }
 
@@ -220,14 +229,5 @@ pub async fn programmes(
     select: Select<programme::Entity>,
     dimensions: &[SimpleExpr],
 ) -> AppResult<Vec<Group>> {
-    let mut query = select.into_query();
-    query.clear_selects();
-    keyed(&mut query, dimensions);
-    let capacity = col("programmes", "capacity");
-    query
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("c"))
-        .expr_as(sum(capacity.clone()), Alias::new("s"))
-        .expr_as(Func::count(capacity), Alias::new("r"));
-    groups(store, &query, dimensions.len()).await
+    one_level(store, select.into_query(), dimensions, col("programmes", "capacity")).await
 }

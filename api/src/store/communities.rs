@@ -223,7 +223,7 @@ pub async fn create_many_in<C: ConnectionTrait>(conn: &C, actor: &Actor, news: &
                 contact_name: Set(contact.0),
                 contact_phone: Set(contact.1),
                 contact_email: Set(contact.2),
-                search_text: Set(Some(search::community_key(&new.name_th, new.name_en.as_deref(), &new.code))),
+                search_text: Set(Some(search::record_key(&new.name_th, new.name_en.as_deref(), &new.code))),
                 created_by: Set(actor.org_id),
                 version: Set(1),
                 created_at: Set(at),
@@ -369,7 +369,7 @@ async fn apply_changes<C: ConnectionTrait>(
     if fields.iter().any(|f| matches!(*f, "nameTh" | "nameEn")) {
         let name_th = am.name_th.try_as_ref().unwrap_or(&cur.name_th);
         let name_en = am.name_en.try_as_ref().unwrap_or(&cur.name_en);
-        am.search_text = Set(Some(search::community_key(name_th, name_en.as_deref(), &cur.code)));
+        am.search_text = Set(Some(search::record_key(name_th, name_en.as_deref(), &cur.code)));
     }
     if let Some(v) = diff(&mut fields, "province", &cur.province_code, changes.province_code.clone()) {
         am.province_code = Set(v);

@@ -149,7 +149,7 @@ pub async fn create_in<C: ConnectionTrait>(conn: &C, actor: &Actor, new: &NewMou
         title_th: Set(new.title_th.clone()),
         title_en: Set(new.title_en.clone()),
         purpose: Set(new.purpose.clone()),
-        search_text: Set(Some(search::mou_key(&new.title_th, new.title_en.as_deref(), &new.code))),
+        search_text: Set(Some(search::record_key(&new.title_th, new.title_en.as_deref(), &new.code))),
         status: Set(MouStatus::Draft),
         signed_on: Set(None),
         starts_on: Set(new.starts_on),
@@ -217,7 +217,7 @@ pub async fn update_in<C: ConnectionTrait>(
     if fields.iter().any(|f| matches!(*f, "titleTh" | "titleEn")) {
         let title_th = am.title_th.try_as_ref().unwrap_or(&cur.title_th);
         let title_en = am.title_en.try_as_ref().unwrap_or(&cur.title_en);
-        am.search_text = Set(Some(search::mou_key(title_th, title_en.as_deref(), &cur.code)));
+        am.search_text = Set(Some(search::record_key(title_th, title_en.as_deref(), &cur.code)));
     }
     if let Some(v) = diff(&mut fields, "purpose", &cur.purpose, changes.purpose.clone()) {
         am.purpose = Set(v);

@@ -33,14 +33,10 @@ pub fn matches<C: ColumnTrait>(column: C, pattern: &str) -> sea_orm::Condition {
     sea_orm::Condition::all().add(Expr::col(column).like(LikeExpr::new(pattern).escape('\\')))
 }
 
-/// A community's search key: its Thai and English names and its code.
-pub fn community_key(name_th: &str, name_en: Option<&str>, code: &str) -> String {
+/// A record's search key: its Thai and English names (or titles) and its
+/// code (communities and MOUs).
+pub fn record_key(name_th: &str, name_en: Option<&str>, code: &str) -> String {
     search_key::key([Some(name_th), name_en, Some(code)])
-}
-
-/// An MOU's search key: its Thai and English titles and its code.
-pub fn mou_key(title_th: &str, title_en: Option<&str>, code: &str) -> String {
-    search_key::key([Some(title_th), title_en, Some(code)])
 }
 
 /// Counts a selection.
@@ -59,44 +55,11 @@ const BACKFILL_BATCH: u64 = 500;
 /// generator). Runs at start-up, after the migrations; returns how many rows
 /// it filled.
 pub async fn backfill<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
-    let mut filled = 0;
-    loop {
-        let rows: Vec<(i64, String, Option<String>, String)> = community::Entity::find()
-            .select_only()
-            .columns([
-                community::Column::Id,
-                community::Column::NameTh,
-                community::Column::NameEn,
-                community::Column::Code,
-            ])
-            .filter(community::Column::SearchText.is_null())
-            .order_by_asc(community::Column::Id)
-            .limit(BACKFILL_BATCH)
-            .into_tuple()
-            .all(db)
-            .await?;
-        if rows.is_empty() {
-            break;
-        }
-        let keys = rows.iter().map(|(id, th, en, code)| (*id, community_key(th, en.as_deref(), code)));
-        filled += set_keys(db, "communities", keys.collect()).await?;
-    }
-    loop {
-        let rows: Vec<(i64, String, Option<String>, String)> = mou::Entity::find()
-            .select_only()
-            .columns([mou::Column::Id, mou::Column::TitleTh, mou::Column::TitleEn, mou::Column::Code])
-            .filter(mou::Column::SearchText.is_null())
-            .order_by_asc(mou::Column::Id)
-            .limit(BACKFILL_BATCH)
-            .into_tuple()
-            .all(db)
-            .await?;
-        if rows.is_empty() {
-            break;
-        }
-        let keys = rows.iter().map(|(id, th, en, code)| (*id, mou_key(th, en.as_deref(), code)));
-        filled += set_keys(db, "mous", keys.collect()).await?;
-    }
+    use community::Column as C;
+    use mou::Column as M;
+    let filled = fill::<community::Entity, _>(db, "communities", [C::Id, C::NameTh, C::NameEn, C::Code], C::SearchText)
+        .await?
+        + fill::<mou::Entity, _>(db, "mous", [M::Id, M::TitleTh, M::TitleEn, M::Code], M::SearchText).await?;
     if filled > 0 && db.get_database_backend() == DbBackend::Postgres {
         // Fresh statistics on the new keys: without them PostgreSQL guesses
         // a search matches many rows and walks the list's order index
@@ -105,6 +68,33 @@ pub async fn backfill<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
         db.execute_unprepared("ANALYZE communities, mous").await?;
     }
     Ok(filled)
+}
+
+/// Fills the search keys of `table`'s rows that have none, a batch at a
+/// time; `columns` are its id, Thai name, English name and code.
+async fn fill<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    columns: [E::Column; 4],
+    key_column: E::Column,
+) -> Result<u64, DbErr> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<(i64, String, Option<String>, String)> = E::find()
+            .select_only()
+            .columns(columns)
+            .filter(key_column.is_null())
+            .order_by_asc(columns[0])
+            .limit(BACKFILL_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let keys = rows.iter().map(|(id, th, en, code)| (*id, record_key(th, en.as_deref(), code)));
+        filled += set_keys(db, table, keys.collect()).await?;
+    }
 }
 
 /// `UPDATE table SET search_text = CASE id WHEN … END WHERE id IN (…)`: one
